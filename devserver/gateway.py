@@ -1,0 +1,218 @@
+"""An API Gateway look-alike: routes, API keys, throttling and the REST proxy event shape.
+
+Each request becomes the event API Gateway's Lambda proxy integration sends, and each handler's
+proxy response becomes the HTTP response, so the handlers run here exactly as in Lambda.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# API Gateway refuses bodies over 10 MB before any Lambda runs.
+MAX_GATEWAY_BODY = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    resource: str
+    function: str
+    api_key_required: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.resource))
+        return re.compile(f"^{regex}$")
+
+
+# The same resources, methods and integrations as the api stack's REST API.
+ROUTES = (
+    Route("POST", "/urls", "create_url", True),
+    Route("POST", "/create", "create_url", True),
+    Route("GET", "/urls/{code}", "get_url", True),
+    Route("GET", "/urls/{code}/stats", "get_url", True),
+    Route("GET", "/health", "redirect", False),
+    Route("GET", "/{code}", "redirect", False),
+    Route("HEAD", "/{code}", "redirect", False),
+)
+
+
+@dataclass
+class ProxyResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def error_result(status: int, code: str, message: str, headers: dict[str, str] | None = None):
+    body = json.dumps({"error": code, "message": message, "details": None}).encode()
+    return ProxyResult(status, {"Content-Type": "application/json", **(headers or {})}, body)
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, function_name: str, timeout_seconds: float = 10.0):
+        self.function_name = f"squrl-local-{function_name}"
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        )
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class TokenBucket:
+    """A usage plan's throttle: `rate` requests per second with bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self._tokens = float(burst)
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """0 when a request may pass, else the seconds to wait for the next token."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return 0.0
+            return (1 - self._tokens) / self.rate
+
+
+class Gateway:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_key_id: str = "local-key",
+        rate: float = 100.0,
+        burst: int = 200,
+        region: str = "us-east-1",
+        handlers: dict[str, Handler] | None = None,
+    ):
+        self.api_key = api_key
+        self.api_key_id = api_key_id
+        self.region = region
+        self.throttle = TokenBucket(rate, burst)
+        self._handlers: dict[str, Handler] = dict(handlers or {})
+
+    def handler(self, function: str) -> Handler:
+        if function not in self._handlers:
+            module = importlib.import_module(f"functions.{function}.handler")
+            self._handlers[function] = module.handler
+        return self._handlers[function]
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in ROUTES:
+            found = route.pattern.match(path)
+            if found and route.method == method:
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> ProxyResult:
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        matched = self.match(method, path)
+        if matched is None:
+            return error_result(404, "NotFound", "No such route.")
+        route, path_params = matched
+        wait = self.throttle.take()
+        if wait:
+            retry = str(max(1, round(wait + 0.5)))
+            return error_result(
+                429, "RateLimitExceeded", "Too many requests.", {"Retry-After": retry}
+            )
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if route.api_key_required and lowered.get("x-api-key") != self.api_key:
+            return error_result(403, "Forbidden", "A valid API key is required (header x-api-key).")
+        event = self.event(route, path, path_params, parts.query, headers, body, source_ip)
+        response = self.handler(route.function)(event, LambdaContext(route.function))
+        return self.result(response)
+
+    def event(
+        self,
+        route: Route,
+        path: str,
+        path_params: dict[str, str],
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str,
+    ) -> dict[str, Any]:
+        """The REST API (v1) Lambda proxy event for this request."""
+        pairs = parse_qsl(query, keep_blank_values=True)
+        multi_query: dict[str, list[str]] = {}
+        for key, value in pairs:
+            multi_query.setdefault(key, []).append(value)
+        try:
+            text_body: str | None = body.decode("utf-8") if body else None
+            is_base64 = False
+        except UnicodeDecodeError:
+            text_body, is_base64 = base64.b64encode(body).decode(), True
+        lowered = {k.lower(): v for k, v in headers.items()}
+        keyed = route.api_key_required
+        return {
+            "resource": route.resource,
+            "path": path,
+            "httpMethod": route.method,
+            "headers": dict(headers) or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": dict(pairs) or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": "000000000000",
+                "apiId": "local",
+                "resourceId": route.resource,
+                "resourcePath": route.resource,
+                "httpMethod": route.method,
+                "path": f"/local{path}",
+                "protocol": "HTTP/1.1",
+                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(time.time() * 1000),
+                "stage": "local",
+                "domainName": lowered.get("host", "127.0.0.1"),
+                "identity": {
+                    "sourceIp": source_ip,
+                    "userAgent": lowered.get("user-agent"),
+                    "apiKey": self.api_key if keyed else None,
+                    "apiKeyId": self.api_key_id if keyed else None,
+                },
+            },
+            "body": text_body,
+            "isBase64Encoded": is_base64,
+        }
+
+    @staticmethod
+    def result(response: dict[str, Any]) -> ProxyResult:
+        headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(str(v) for v in values)
+        raw = response.get("body") or ""
+        body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
+        return ProxyResult(int(response["statusCode"]), headers, body)

@@ -1,0 +1,161 @@
+"""`make dev`: the whole API on http://127.0.0.1:8080 against an embedded DynamoDB."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from devserver.emulator import Emulator
+from devserver.gateway import MAX_GATEWAY_BODY, Gateway, ProxyResult, error_result
+
+LOCAL_ENV = "local"
+REGION = "us-east-1"
+
+
+def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
+    """The environment the handlers read in Lambda, pointed at the emulator."""
+    defaults = {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "SQURL_ENV": LOCAL_ENV,
+        "SQURL_TABLE_NAME": f"squrl-urls-{LOCAL_ENV}",
+        "SQURL_HOME_REGION": REGION,
+        "SQURL_SHORT_BASE_URL": f"http://{host}:{port}",
+        "SQURL_CODE_LENGTH": "8",
+        "POWERTOOLS_SERVICE_NAME": "squrl",
+        "POWERTOOLS_METRICS_NAMESPACE": "Squrl",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    # Always the emulator: a shell's real AWS settings must never reach a real table.
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = emulator_endpoint
+    os.environ.pop("AWS_PROFILE", None)
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    server_version = "squrl-local"
+    protocol_version = "HTTP/1.1"
+    gateway: Gateway
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_GATEWAY_BODY:
+            self._send(error_result(413, "PayloadTooLarge", "The request body is too large."))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            result = self.gateway.handle(
+                self.command, self.path, headers, body, self.client_address[0]
+            )
+        except Exception:  # the gateway's own 502, as when a Lambda crashes
+            self.log_error("handler failed:\n%s", _traceback())
+            result = error_result(500, "InternalServerError", "The function failed.")
+        self._send(result)
+
+    def _send(self, result: ProxyResult) -> None:
+        self.send_response(result.status)
+        for key, value in result.headers.items():
+            if key.lower() not in ("content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(result.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(result.body)
+
+    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if os.environ.get("SQURL_ACCESS_LOG", "1") != "0":
+            sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
+
+
+def _traceback() -> str:
+    import traceback
+
+    return traceback.format_exc()
+
+
+class LocalSqurl:
+    """The emulator, the table and the HTTP front, started and stopped together."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, api_key: str | None = None):
+        self.host = host
+        self.api_key = api_key or secrets.token_urlsafe(24)
+        self.emulator = Emulator(host).start()
+        self.http = ThreadingHTTPServer((host, port), RequestHandler)
+        self.http.daemon_threads = True
+        self.port = self.http.server_address[1]
+        configure_environment(self.emulator.endpoint, self.port, host)
+        self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
+        rate = float(os.environ.get("SQURL_RATE_LIMIT", "100"))
+        burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
+        gateway = Gateway(self.api_key, rate=rate, burst=burst, region=REGION)
+        # Import every handler now, as Lambda's init would, so the first request is not slow.
+        for function in ("redirect", "create_url", "get_url"):
+            gateway.handler(function)
+        self.http.RequestHandlerClass = type(
+            "BoundRequestHandler", (RequestHandler,), {"gateway": gateway}
+        )
+        self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalSqurl:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self.emulator.stop()
+
+
+def banner(local: LocalSqurl) -> str:
+    return f"""
+squrl is running at {local.url}  (DynamoDB emulator at {local.emulator.endpoint})
+
+  API key: {local.api_key}
+
+  curl -s -X POST {local.url}/urls \\
+       -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\
+       -d '{{"original_url": "https://example.com/hello"}}'
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    start = time.monotonic()
+    port = int(os.environ.get("SQURL_PORT", "8080"))
+    local = LocalSqurl(port=port, api_key=os.environ.get("SQURL_API_KEY") or None).start()
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(banner(local), flush=True)
+    print(f"ready in {time.monotonic() - start:.1f}s", flush=True)
+    stopping.wait()
+    local.stop()
+    print("squrl stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""What the API functions (create, get) share: Powertools setup, clients and error responses.
+
+The redirect does not import this module: Powertools and pydantic stay off the hot path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from botocore.config import Config
+
+from shared.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"max_attempts": 3, "mode": "standard"}
+)
+
+
+@lru_cache(maxsize=2)
+def dynamodb(region: str) -> Any:
+    return boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+def error_response(error: SqurlError) -> Response:
+    headers = {}
+    if isinstance(error, RateLimitExceeded):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return json_response(error.status, error.body(), headers)
+
+
+def _cors() -> CORSConfig | None:
+    origins = [o.strip() for o in os.environ.get("SQURL_CORS_ORIGINS", "").split(",") if o.strip()]
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["x-api-key", "Content-Type"],
+        expose_headers=["Location"],
+        max_age=600,
+    )
+
+
+def build_resolver() -> APIGatewayRestResolver:
+    """A resolver whose every failure is the spec's error body, never a stack trace."""
+    app = APIGatewayRestResolver(cors=_cors())
+
+    @app.exception_handler(SqurlError)
+    def handle_squrl_error(error: SqurlError) -> Response:
+        if error.status >= 500:
+            logger.exception("request failed", extra={"error": error.code})
+        else:
+            logger.info("request refused", extra={"error": error.code, "details": error.details})
+        return error_response(error)
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error")
+        return error_response(SqurlError())
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response:
+        return error_response(NotFound("No such route."))
+
+    return app
+
+
+def owner_id(app: APIGatewayRestResolver) -> str:
+    """The caller's API key id, which API Gateway puts in the request context after checking it."""
+    identity = app.current_event.request_context.identity
+    owner = identity.api_key_id
+    if not owner:
+        raise Forbidden()
+    return owner

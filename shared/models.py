@@ -1,0 +1,90 @@
+"""The create request and the link as the API shows it (pydantic v2)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import ValidationError as PydanticValidationError
+
+from shared.codes import custom_code_problem
+from shared.errors import PayloadTooLarge, ValidationError
+from shared.links import iso_utc
+
+MAX_BODY_BYTES = 8 * 1024
+MAX_TTL_HOURS = 87600
+RedirectType = Literal[301, 302, 307, 308]
+
+
+class CreateLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    original_url: StrictStr
+    custom_code: StrictStr | None = None
+    ttl_hours: StrictInt | None = Field(default=None, ge=1, le=MAX_TTL_HOURS)
+    redirect_type: RedirectType = 301
+
+
+_FIELD_RULES = {
+    "original_url": "original_url must be a string.",
+    "custom_code": "custom_code must be a string of 3-20 characters from A-Z, a-z, 0-9, _ and -.",
+    "ttl_hours": f"ttl_hours must be an integer from 1 to {MAX_TTL_HOURS}.",
+    "redirect_type": "redirect_type must be one of 301, 302, 307 or 308.",
+}
+
+
+def parse_create_request(body: bytes) -> CreateLinkRequest:
+    """Parse a create body, raising the spec's error for the first problem found."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The body is not valid JSON.", reason="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object.", reason="not_an_object")
+    try:
+        request = CreateLinkRequest.model_validate(data)
+    except PydanticValidationError as exc:
+        raise _first_problem(exc) from None
+    if request.custom_code is not None:
+        problem = custom_code_problem(request.custom_code)
+        if problem == "format":
+            raise ValidationError(_FIELD_RULES["custom_code"], field="custom_code", reason="format")
+        if problem == "reserved":
+            raise ValidationError(
+                f"The custom code {request.custom_code!r} is reserved.",
+                field="custom_code",
+                reason="reserved",
+            )
+    return request
+
+
+def _first_problem(exc: PydanticValidationError) -> ValidationError:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else None
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return ValidationError(f"Unknown field {field!r}.", field=field, reason="unknown_field")
+    if kind == "missing":
+        return ValidationError(f"{field} is required.", field=field, reason="required")
+    if field == "custom_code":
+        return ValidationError(_FIELD_RULES["custom_code"], field=field, reason="format")
+    reason = "out_of_range" if kind in ("greater_than_equal", "less_than_equal") else "type"
+    if field == "redirect_type":
+        reason = "not_allowed"
+    return ValidationError(_FIELD_RULES.get(field or "", "Invalid field."), field=field, reason=reason)
+
+
+def link_view(item: dict[str, Any], short_url: str) -> dict[str, Any]:
+    """The create response's fields for a stored item (deserialized to Python values)."""
+    expires = item.get("expires_at")
+    return {
+        "short_code": item["short_code"],
+        "original_url": item["original_url"],
+        "short_url": short_url,
+        "created_at": item["created_at"],
+        "expires_at": iso_utc(int(expires)) if expires is not None else None,
+        "redirect_type": int(item.get("redirect_type", 301)),
+    }
