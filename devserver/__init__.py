@@ -1,1 +1,1 @@
-"""squrl on a laptop: the real handlers behind an API Gateway look-alike, on an embedded DynamoDB."""
+"""squrl on a laptop: the real handlers behind an API Gateway look-alike, on embedded DynamoDB."""

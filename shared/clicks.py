@@ -1,16 +1,240 @@
-"""Click recording hand-off point for the redirect.
+"""Click events: what a click is reduced to, and how the redirect hands one off.
 
-`recorder()` returns a callable `(code, headers) -> None` that must add no more than one
-non-blocking call to the redirect path, or None when click streaming is not configured
-(SQURL_CLICK_STREAM empty).
+A click keeps only the short code, a UTC timestamp, the referrer's host, the viewer's country
+(as CloudFront resolved it) and a device class derived from the user agent. The IP address, the
+user agent itself and the referrer's path and query never leave the request that carried them.
+
+The regional redirect hands each click off as one JSON line on stdout. Lambda's runtime ships
+stdout to CloudWatch Logs after the fact, and a subscription filter (matching `"squrl_click"`)
+forwards the lines to the click stream, so the response path pays for one small `write` and
+nothing is held in the function's memory when Lambda freezes or retires the environment
+(docs/analytics.md weighs this against a background PutRecords thread).
+
+Standard library only: the redirect imports this module on the hot path.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+import time
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from shared.codes import is_possible_code
+from shared.settings import settings
 
 ClickRecorder = Callable[[str, Mapping[str, str]], None]
+ClickSink = Callable[["ClickEvent"], None]
+
+# The key that marks a click line among a function's other log lines; the subscription
+# filter's pattern selects exactly these lines.
+MARKER = "squrl_click"
+SUBSCRIPTION_FILTER_PATTERN = f"{{ $.{MARKER} = 1 }}"
+
+MOBILE, TABLET, DESKTOP, BOT, OTHER = "mobile", "tablet", "desktop", "bot", "other"
+DEVICES = (MOBILE, TABLET, DESKTOP, BOT, OTHER)
+UNKNOWN_COUNTRY = "unknown"
+# Referrer placeholders use parentheses, which no hostname can contain.
+DIRECT = "(direct)"
+UNPARSABLE_REFERRER = "(other)"
+SOURCES = ("regional", "edge")
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
+
+# Crawlers, link unfurlers, uptime monitors and HTTP libraries. Library user agents count as
+# bots: browsers always name themselves, and scripted traffic is what inflates counts.
+_BOT = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|scrap|archiver|facebookexternalhit|facebookcatalog"
+    r"|embedly|preview|unfurl|whatsapp|telegram|discord|skypeuripreview|bitlybot|vkshare"
+    r"|pingdom|uptime|monitor|statuscake|headless|phantomjs|lighthouse|pagespeed"
+    r"|curl/|wget/|httpie|python-requests|python-urllib|python-httpx|aiohttp|okhttp"
+    r"|go-http-client|java/|apache-httpclient|libwww|node-fetch|axios|undici|postman"
+    r"|insomnia|scrapy|httpclient|guzzle|^mozilla/5\.0$",
+    re.IGNORECASE,
+)
+_TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|(android(?!.*mobile))", re.IGNORECASE)
+_MOBILE = re.compile(
+    r"mobi|iphone|ipod|windows phone|blackberry|bb10|opera mini|iemobile", re.IGNORECASE
+)
+_DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros", re.IGNORECASE)
+
+
+class InvalidClick(ValueError):
+    """A click event that does not have the shape of one: a poison record downstream."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClickEvent:
+    id: str  # unique per click, so a duplicate delivered in the same batch is counted once
+    code: str
+    ts: int  # epoch milliseconds, UTC
+    referrer: str  # host only, DIRECT or UNPARSABLE_REFERRER
+    country: str  # ISO 3166-1 alpha-2 or UNKNOWN_COUNTRY
+    device: str  # one of DEVICES
+    source: str = "regional"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.device == BOT
+
+    @property
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.ts / 1000, UTC).strftime("%Y-%m-%d")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            MARKER: 1,
+            "id": self.id,
+            "code": self.code,
+            "ts": self.ts,
+            "referrer": self.referrer,
+            "country": self.country,
+            "device": self.device,
+            "source": self.source,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: object) -> ClickEvent:
+        """Validate a decoded event. Anything off-shape is an InvalidClick, never a crash."""
+        if not isinstance(data, dict) or data.get(MARKER) != 1:
+            raise InvalidClick("not a click event")
+        try:
+            event = cls(
+                id=str(data["id"]),
+                code=str(data["code"]),
+                ts=int(data["ts"]),
+                referrer=str(data["referrer"]),
+                country=str(data["country"]),
+                device=str(data["device"]),
+                source=str(data.get("source", "regional")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidClick(f"malformed click event: {error}") from None
+        event.validate()
+        return event
+
+    def validate(self) -> None:
+        if not is_possible_code(self.code):
+            raise InvalidClick("the short code is malformed")
+        if not 0 < self.ts < 10**14 or not 0 < len(self.id) <= 128:
+            raise InvalidClick("the timestamp or id is out of range")
+        if self.device not in DEVICES or self.source not in SOURCES:
+            raise InvalidClick("unknown device class or source")
+        if self.country != UNKNOWN_COUNTRY and not _COUNTRY.fullmatch(self.country):
+            raise InvalidClick("malformed country")
+        if self.referrer not in (DIRECT, UNPARSABLE_REFERRER) and not _HOSTNAME.fullmatch(
+            self.referrer
+        ):
+            raise InvalidClick("malformed referrer domain")
+
+
+def device_class(user_agent: str | None) -> str:
+    """mobile, tablet, desktop, bot or other. A missing user agent is a bot: browsers send one."""
+    if not user_agent or not user_agent.strip():
+        return BOT
+    if _BOT.search(user_agent):
+        return BOT
+    if _TABLET.search(user_agent):
+        return TABLET
+    if _MOBILE.search(user_agent):
+        return MOBILE
+    if _DESKTOP.search(user_agent):
+        return DESKTOP
+    return OTHER
+
+
+def referrer_domain(referer: str | None) -> str:
+    """The referrer's host, lowercased, without port, credentials, path or query."""
+    if not referer or referer == "-":
+        return DIRECT
+    try:
+        host = urlsplit(referer.strip()).hostname
+    except ValueError:
+        return UNPARSABLE_REFERRER
+    if not host:
+        return UNPARSABLE_REFERRER
+    host = host.rstrip(".").lower()
+    return host if _HOSTNAME.fullmatch(host) else UNPARSABLE_REFERRER
+
+
+def viewer_country(value: str | None) -> str:
+    if value:
+        value = value.strip().upper()
+        if _COUNTRY.fullmatch(value):
+            return value
+    return UNKNOWN_COUNTRY
+
+
+def click_event(
+    code: str,
+    *,
+    user_agent: str | None,
+    referer: str | None,
+    country: str | None,
+    ts_ms: int,
+    event_id: str | None = None,
+    source: str = "regional",
+) -> ClickEvent:
+    return ClickEvent(
+        id=event_id or uuid.uuid4().hex,
+        code=code,
+        ts=ts_ms,
+        referrer=referrer_domain(referer),
+        country=viewer_country(country),
+        device=device_class(user_agent),
+        source=source,
+    )
+
+
+def click_from_headers(code: str, headers: Mapping[str, str], now: float) -> ClickEvent:
+    """The click a redirect answered, from its lowercased request headers."""
+    return click_event(
+        code,
+        user_agent=headers.get("user-agent"),
+        referer=headers.get("referer"),
+        country=headers.get("cloudfront-viewer-country"),
+        ts_ms=int(now * 1000),
+    )
+
+
+def log_line_sink(event: ClickEvent) -> None:
+    # One write of a ~200-byte line; Lambda's runtime forwards stdout to CloudWatch Logs
+    # asynchronously, so this neither waits on the network nor buffers clicks in memory.
+    sys.stdout.write(event.to_json() + "\n")
+
+
+_local_sink: ClickSink | None = None
+
+
+def use_local_sink(sink: ClickSink | None) -> None:
+    """Send clicks to `sink` instead of stdout (the local server's in-process stream)."""
+    global _local_sink
+    _local_sink = sink
 
 
 def recorder() -> ClickRecorder | None:
-    return None
+    """The redirect's click hand-off, or None when click streaming is off (no SQURL_CLICK_STREAM).
+
+    A request that came through squrl's CloudFront distribution (it carries `X-Amz-Cf-Id`) is
+    not recorded here: CloudFront's real-time logs already count every click it serves,
+    including those it forwards to this regional origin.
+    """
+    if not settings().click_stream:
+        return None
+    sink = _local_sink or log_line_sink
+
+    def record(code: str, headers: Mapping[str, str]) -> None:
+        if "x-amz-cf-id" in headers:
+            return
+        sink(click_from_headers(code, headers, time.time()))
+
+    return record

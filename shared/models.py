@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from shared.codes import custom_code_problem
@@ -14,7 +14,17 @@ from shared.links import iso_utc
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_TTL_HOURS = 87600
-RedirectType = Literal[301, 302, 307, 308]
+REDIRECT_TYPES = (301, 302, 307, 308)
+
+
+def _allowed_redirect(value: int) -> int:
+    # A check on the integer itself: a Literal would also admit 301.0, which equals 301.
+    if value not in REDIRECT_TYPES:
+        raise ValueError("not an allowed redirect type")
+    return value
+
+
+RedirectType = Annotated[StrictInt, AfterValidator(_allowed_redirect)]
 
 
 class CreateLinkRequest(BaseModel):
@@ -74,7 +84,9 @@ def _first_problem(exc: PydanticValidationError) -> ValidationError:
     reason = "out_of_range" if kind in ("greater_than_equal", "less_than_equal") else "type"
     if field == "redirect_type":
         reason = "not_allowed"
-    return ValidationError(_FIELD_RULES.get(field or "", "Invalid field."), field=field, reason=reason)
+    return ValidationError(
+        _FIELD_RULES.get(field or "", "Invalid field."), field=field, reason=reason
+    )
 
 
 def link_view(item: dict[str, Any], short_url: str) -> dict[str, Any]:

@@ -161,7 +161,8 @@ def _quality(accept: str, main: str, sub: str) -> float:
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title} ({status})</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}}
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;
+padding:0 1rem;color:#222}}
 h1{{font-size:1.4rem}}p{{color:#555}}</style></head>
 <body><h1>{title}</h1><p>{text}</p></body></html>
 """

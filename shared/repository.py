@@ -56,7 +56,7 @@ def create_link(
     custom_code: str | None,
     new_code: Callable[[], str],
 ) -> dict[str, Any]:
-    """Store a link under its custom code (409 when taken) or a fresh code (retried on collision)."""
+    """Store a link under its custom code (409 if taken) or a fresh code (retried on collision)."""
     if custom_code is not None:
         item = {**values, PARTITION_KEY: custom_code, "custom_code": True}
         if not put_new(client, table_name, item):
@@ -111,7 +111,11 @@ def find_reusable(
                 continue
             if min_expires_at is None and expires_at is not None:
                 continue
-            if min_expires_at is not None and expires_at is not None and expires_at < min_expires_at:
+            if (
+                min_expires_at is not None
+                and expires_at is not None
+                and expires_at < min_expires_at
+            ):
                 continue
             return str(item[PARTITION_KEY]["S"])
     return None

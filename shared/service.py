@@ -46,7 +46,9 @@ def create_link(
             now=now,
         )
         if existing_code is not None:
-            existing = repository.get_link(client, config.table_name, existing_code, consistent=True)
+            existing = repository.get_link(
+                client, config.table_name, existing_code, consistent=True
+            )
             # The index is eventually consistent: confirm on the item itself.
             if existing is not None and _still_reusable(existing, owner_id, now):
                 return 200, link_view(existing, config.short_url(existing_code))

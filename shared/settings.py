@@ -46,10 +46,13 @@ def settings() -> Settings:
     try:
         code_length = int(raw_length)
     except ValueError:
-        raise ConfigurationError(f"SQURL_CODE_LENGTH must be an integer, got {raw_length!r}") from None
+        raise ConfigurationError(
+            f"SQURL_CODE_LENGTH must be an integer, got {raw_length!r}"
+        ) from None
     if not MIN_GENERATED_LENGTH <= code_length <= MAX_CODE_LENGTH:
         raise ConfigurationError(
-            f"SQURL_CODE_LENGTH must be {MIN_GENERATED_LENGTH}..{MAX_CODE_LENGTH}, got {code_length}"
+            f"SQURL_CODE_LENGTH must be {MIN_GENERATED_LENGTH}..{MAX_CODE_LENGTH}, "
+            f"got {code_length}"
         )
     base_url = os.environ.get("SQURL_SHORT_BASE_URL", "").rstrip("/")
     if base_url and not base_url.startswith(("https://", "http://")):

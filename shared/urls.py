@@ -55,7 +55,7 @@ def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
         raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
 
     authority, tail = _split_authority(rest[2:])
-    userinfo, at, hostport = authority.rpartition("@")
+    _, at, hostport = authority.rpartition("@")
     if at:
         raise InvalidUrl("credentials", "URLs with a user name or password are not accepted.")
     host, port = _split_port(hostport, scheme)
@@ -205,7 +205,9 @@ def _check_address(host: str) -> None:
         except ValueError:
             return
     if not _is_public(address):
-        raise InvalidUrl("private_address", "Links to private or reserved addresses are not allowed.")
+        raise InvalidUrl(
+            "private_address", "Links to private or reserved addresses are not allowed."
+        )
 
 
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -1,0 +1,132 @@
+"""A `make dev` server started once per test session, used over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass
+class LocalServer:
+    url: str
+    api_key: str
+    process: subprocess.Popen[bytes]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        key: str | bool | None = True,
+    ) -> HttpResponse:
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if key is True:
+            all_headers["x-api-key"] = self.api_key
+        elif isinstance(key, str):
+            all_headers["x-api-key"] = key
+        request = urllib.request.Request(self.url + path, data, all_headers, method=method)
+        try:
+            with _opener.open(request, timeout=10) as response:
+                return HttpResponse(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return HttpResponse(error.code, dict(error.headers), error.read())
+
+    def create(self, body: Any, **kwargs: Any) -> HttpResponse:
+        return self.request("POST", "/urls", body, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_server(port: int, api_key: str | None, extra_env: dict[str, str] | None = None):
+    # A clean environment, as on a laptop: nothing from the unit tests' settings leaks in.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SQURL_", "POWERTOOLS_", "AWS_", "LOG_LEVEL"))
+    }
+    env.update({"SQURL_PORT": str(port), "SQURL_ACCESS_LOG": "0", **(extra_env or {})})
+    if api_key:
+        env["SQURL_API_KEY"] = api_key
+    return subprocess.Popen(
+        [sys.executable, "-m", "devserver"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"local server exited early:\n{output}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("local server did not become ready")
+
+
+@pytest.fixture(scope="session")
+def squrl() -> Iterator[LocalServer]:
+    port = free_port()
+    api_key = "e2e-" + os.urandom(8).hex()
+    # Generous limits: the suite itself must not trip the local throttle.
+    process = start_server(port, api_key, {"SQURL_RATE_LIMIT": "1000"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        yield LocalServer(url, api_key, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
