@@ -1,0 +1,56 @@
+"""Helpers for benchmarks that time fresh interpreters (cold starts)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What a Lambda sandbox would hold: fake credentials and the function's configuration.
+LAMBDA_LIKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "SQURL_ENV": "bench",
+    "SQURL_TABLE_NAME": "squrl-urls-bench",
+    "SQURL_SHORT_BASE_URL": "https://sq.example.com",
+    "POWERTOOLS_SERVICE_NAME": "squrl",
+    "POWERTOOLS_METRICS_NAMESPACE": "Squrl",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "PYTHONDONTWRITEBYTECODE": "0",
+}
+
+
+def time_in_fresh_interpreter(statement: str, repeats: int = 7) -> dict[str, float]:
+    """Median and spread of the wall time of `statement` in a new Python process each time.
+
+    The timer starts inside the child, after the interpreter is up, so interpreter start-up is
+    not counted: what remains is what a Lambda init would spend on imports and clients.
+    """
+    code = (
+        "import time\n"
+        "t0 = time.perf_counter()\n"
+        f"{statement}\n"
+        "print(time.perf_counter() - t0)\n"
+    )
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **LAMBDA_LIKE_ENV}
+    samples = []
+    # One discarded warm-up run fills the OS page cache and writes .pyc files, as a deployed
+    # bundle has them.
+    for index in range(repeats + 1):
+        output = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+            check=True,
+        ).stdout
+        if index:
+            samples.append(float(output.strip().splitlines()[-1]) * 1000)
+    return {
+        "median_ms": round(statistics.median(samples), 1),
+        "min_ms": round(min(samples), 1),
+        "max_ms": round(max(samples), 1),
+    }
