@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench`. Each module has `run() -> dict`; ratios inside one run are what count."""
+"""Benchmarks (`make bench`): each module has `run() -> dict`; compare ratios within one run."""

@@ -32,19 +32,18 @@ def time_in_fresh_interpreter(statement: str, repeats: int = 7) -> dict[str, flo
     The timer starts inside the child, after the interpreter is up, so interpreter start-up is
     not counted: what remains is what a Lambda init would spend on imports and clients.
     """
-    code = (
-        "import time\n"
-        "t0 = time.perf_counter()\n"
-        f"{statement}\n"
-        "print(time.perf_counter() - t0)\n"
-    )
+    code = f"import time\nt0 = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t0)\n"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **LAMBDA_LIKE_ENV}
     samples = []
     # One discarded warm-up run fills the OS page cache and writes .pyc files, as a deployed
     # bundle has them.
     for index in range(repeats + 1):
         output = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout
         if index:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
 import re
 import threading
 import time
@@ -111,18 +112,40 @@ class Gateway:
         burst: int = 200,
         region: str = "us-east-1",
         handlers: dict[str, Handler] | None = None,
+        redirect_path: str | None = None,
     ):
         self.api_key = api_key
         self.api_key_id = api_key_id
         self.region = region
         self.throttle = TokenBucket(rate, burst)
         self._handlers: dict[str, Handler] = dict(handlers or {})
+        # `edge` sends GET/HEAD /{code} through the edge handler as CloudFront would
+        # (devserver/edge.py); /_squrl/edge/{code} takes that path in either mode.
+        self.redirect_path = redirect_path or os.environ.get("SQURL_REDIRECT_PATH", "regional")
+        if self.redirect_path not in ("regional", "edge"):
+            raise ValueError(
+                f"SQURL_REDIRECT_PATH must be regional or edge, not {self.redirect_path!r}"
+            )
+        self._edge: Any = None
 
     def handler(self, function: str) -> Handler:
         if function not in self._handlers:
             module = importlib.import_module(f"functions.{function}.handler")
             self._handlers[function] = module.handler
         return self._handlers[function]
+
+    @property
+    def edge(self) -> Any:
+        """The local CloudFront, whose origin is this gateway's own regional route."""
+        if self._edge is None:
+            from devserver.edge import LocalCloudFront
+
+            self._edge = LocalCloudFront(
+                lambda method, path, headers, ip: self.handle(
+                    method, path, headers, b"", ip, via_edge=False
+                )
+            )
+        return self._edge
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in ROUTES:
@@ -132,10 +155,23 @@ class Gateway:
         return None
 
     def handle(
-        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str,
+        *,
+        via_edge: bool = True,
     ) -> ProxyResult:
         parts = urlsplit(target)
         path = parts.path or "/"
+        if via_edge:
+            from devserver.edge import edge_target
+
+            edge_path = edge_target(method, path, self.redirect_path)
+            if edge_path is not None:
+                return self.edge.handle(method, edge_path, headers, source_ip)
         matched = self.match(method, path)
         if matched is None:
             return error_result(404, "NotFound", "No such route.")

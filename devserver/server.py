@@ -11,6 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devserver.click_stream import LocalClickStream
 from devserver.emulator import Emulator
 from devserver.gateway import MAX_GATEWAY_BODY, Gateway, ProxyResult, error_result
 
@@ -88,6 +89,12 @@ def _traceback() -> str:
     return traceback.format_exc()
 
 
+class LocalHttpServer(ThreadingHTTPServer):
+    # The default listen backlog of 5 resets bursts of concurrent clients before a thread can
+    # accept them; API Gateway takes thousands.
+    request_queue_size = 256
+
+
 class LocalSqurl:
     """The emulator, the table and the HTTP front, started and stopped together."""
 
@@ -95,11 +102,13 @@ class LocalSqurl:
         self.host = host
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.emulator = Emulator(host).start()
-        self.http = ThreadingHTTPServer((host, port), RequestHandler)
+        self.http = LocalHttpServer((host, port), RequestHandler)
         self.http.daemon_threads = True
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
+        # Before the redirect is imported: its click recorder is configured at import.
+        self.clicks = LocalClickStream(self.emulator.endpoint, REGION)
         rate = float(os.environ.get("SQURL_RATE_LIMIT", "100"))
         burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
         gateway = Gateway(self.api_key, rate=rate, burst=burst, region=REGION)
@@ -116,12 +125,14 @@ class LocalSqurl:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalSqurl:
+        self.clicks.start()
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self.http.shutdown()
         self.http.server_close()
+        self.clicks.stop()
         self.emulator.stop()
 
 

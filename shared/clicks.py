@@ -47,22 +47,66 @@ SOURCES = ("regional", "edge")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _HOSTNAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
 
-# Crawlers, link unfurlers, uptime monitors and HTTP libraries. Library user agents count as
-# bots: browsers always name themselves, and scripted traffic is what inflates counts.
-_BOT = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|scrap|archiver|facebookexternalhit|facebookcatalog"
-    r"|embedly|preview|unfurl|whatsapp|telegram|discord|skypeuripreview|bitlybot|vkshare"
-    r"|pingdom|uptime|monitor|statuscake|headless|phantomjs|lighthouse|pagespeed"
-    r"|curl/|wget/|httpie|python-requests|python-urllib|python-httpx|aiohttp|okhttp"
-    r"|go-http-client|java/|apache-httpclient|libwww|node-fetch|axios|undici|postman"
-    r"|insomnia|scrapy|httpclient|guzzle|^mozilla/5\.0$",
-    re.IGNORECASE,
+# Crawlers, link unfurlers, uptime monitors and HTTP libraries, matched as lowercase substrings
+# (plain `in` checks: a regular expression with this many alternatives costs ~80 us per user
+# agent, on the redirect's hot path). Library user agents count as bots: browsers always name
+# themselves, and scripted traffic is what inflates counts.
+_BOT_TOKENS = (
+    "bot",  # googlebot, bingbot, applebot, slackbot, twitterbot, discordbot, ...
+    "crawl",
+    "spider",
+    "slurp",
+    "scrap",
+    "archiver",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "embedly",
+    "preview",
+    "unfurl",
+    "whatsapp/",
+    "telegram",
+    "skypeuripreview",
+    "vkshare",
+    "pingdom",
+    "uptime",
+    "monitor",
+    "statuscake",
+    "headless",
+    "phantomjs",
+    "lighthouse",
+    "pagespeed",
+    "curl/",
+    "wget/",
+    "httpie",
+    "python-",
+    "aiohttp",
+    "okhttp",
+    "go-http-client",
+    "java/",
+    "apache-httpclient",
+    "libwww",
+    "node-fetch",
+    "axios",
+    "undici",
+    "postman",
+    "insomnia",
+    "httpclient",
+    "guzzle",
 )
-_TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|(android(?!.*mobile))", re.IGNORECASE)
-_MOBILE = re.compile(
-    r"mobi|iphone|ipod|windows phone|blackberry|bb10|opera mini|iemobile", re.IGNORECASE
+# Phone brands whose names contain a bot token.
+_NOT_BOTS = ("cubot",)
+_TABLET_TOKENS = ("ipad", "tablet", "kindle", "silk/", "playbook")
+_MOBILE_TOKENS = (
+    "mobi",
+    "iphone",
+    "ipod",
+    "windows phone",
+    "blackberry",
+    "bb10",
+    "opera mini",
+    "iemobile",
 )
-_DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros", re.IGNORECASE)
+_DESKTOP_TOKENS = ("windows nt", "macintosh", "mac os x", "x11", "linux", "cros")
 
 
 class InvalidClick(ValueError):
@@ -139,15 +183,17 @@ class ClickEvent:
 
 def device_class(user_agent: str | None) -> str:
     """mobile, tablet, desktop, bot or other. A missing user agent is a bot: browsers send one."""
-    if not user_agent or not user_agent.strip():
+    ua = (user_agent or "").strip().lower()
+    # A bare "Mozilla/5.0" is a script pretending to be a browser.
+    if not ua or ua == "mozilla/5.0":
         return BOT
-    if _BOT.search(user_agent):
+    if any(token in ua for token in _BOT_TOKENS) and not any(name in ua for name in _NOT_BOTS):
         return BOT
-    if _TABLET.search(user_agent):
+    if any(token in ua for token in _TABLET_TOKENS) or ("android" in ua and "mobile" not in ua):
         return TABLET
-    if _MOBILE.search(user_agent):
+    if any(token in ua for token in _MOBILE_TOKENS):
         return MOBILE
-    if _DESKTOP.search(user_agent):
+    if any(token in ua for token in _DESKTOP_TOKENS):
         return DESKTOP
     return OTHER
 
@@ -230,11 +276,10 @@ def recorder() -> ClickRecorder | None:
     """
     if not settings().click_stream:
         return None
-    sink = _local_sink or log_line_sink
 
     def record(code: str, headers: Mapping[str, str]) -> None:
         if "x-amz-cf-id" in headers:
             return
-        sink(click_from_headers(code, headers, time.time()))
+        (_local_sink or log_line_sink)(click_from_headers(code, headers, time.time()))
 
     return record

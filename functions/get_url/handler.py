@@ -1,4 +1,4 @@
-"""GET /urls/{code}: a link as its owner sees it, with status and click count."""
+"""GET /urls/{code} and GET /urls/{code}/stats: a link and its click counters, for its owner."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import service
+from shared import service, stats
 from shared.api import build_resolver, dynamodb, json_response, logger, metrics, owner_id, tracer
 from shared.settings import settings
 
@@ -24,6 +24,15 @@ def get_link(code: str) -> Response:
         dynamodb(config.region), config, code, owner_id=owner_id(app), now=time.time()
     )
     return json_response(200, link)
+
+
+@app.get("/urls/<code>/stats")
+@tracer.capture_method
+def get_link_stats(code: str) -> Response:
+    owned = stats.owned_link_stats(
+        dynamodb(config.region), config.table_name, code, owner_id=owner_id(app)
+    )
+    return json_response(200, owned)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

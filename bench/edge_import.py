@@ -1,0 +1,57 @@
+"""Cold import of the edge handler from its bundle next to the regional redirect's, in one run.
+
+Each sample is a fresh interpreter (bench.common): the edge handler is imported with only its
+bundle on the path (as Lambda@Edge sees it, configuration module included), the regional one from
+the repository (its bundle adds only amazon-dax-client, imported lazily). Also reports the edge
+bundle's zipped size, which Lambda@Edge caps at 50 MB for origin-request functions.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from bench.common import time_in_fresh_interpreter
+
+REPEATS = 9
+
+
+def _zipped_size(folder: Path) -> tuple[int, int]:
+    buffer = io.BytesIO()
+    count = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for dirpath, _, filenames in os.walk(folder):
+            for filename in sorted(filenames):
+                path = Path(dirpath) / filename
+                archive.write(path, path.relative_to(folder).as_posix())
+                count += 1
+    return len(buffer.getvalue()), count
+
+
+def _prod_like_bundle() -> Path:
+    from cdk_constructs.edge_function import edge_asset
+    from shared.edge_config import EdgeBundleConfig
+    from shared.edge_regions import nearest_replica_map
+
+    serving = ("us-east-1", "eu-west-1", "ap-southeast-1")
+    config = EdgeBundleConfig("squrl-urls-bench", serving[0], serving, nearest_replica_map(serving))
+    return edge_asset(config).path
+
+
+def run() -> dict[str, object]:
+    bundle = _prod_like_bundle()
+    zipped, files = _zipped_size(bundle)
+    edge = time_in_fresh_interpreter(
+        f"import sys\nsys.path.insert(0, {str(bundle)!r})\nimport functions.edge_redirect.handler",
+        repeats=REPEATS,
+    )
+    regional = time_in_fresh_interpreter("import functions.redirect.handler", repeats=REPEATS)
+    return {
+        "edge bundle zipped bytes": zipped,
+        "edge bundle files": files,
+        "functions.edge_redirect.handler (from its bundle)": edge,
+        "functions.redirect.handler": regional,
+        "edge - regional (ms)": round(edge["median_ms"] - regional["median_ms"], 1),
+    }

@@ -1,0 +1,1 @@
+"""Reusable constructs: each applies squrl's defaults and exposes what stacks need."""

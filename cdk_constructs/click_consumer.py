@@ -1,0 +1,105 @@
+"""The click consumer: Kinesis -> Lambda -> batched atomic counters, with a dead-letter queue.
+
+Every stream it reads gets the same event source settings: one shard's records in order
+(parallelization 1, which the per-shard checkpoint in shared/stats.py relies on), partial batch
+responses, bisection on error, a bounded number of retries and a record age limit, and an
+on-failure destination. The queue also receives poison records, with their payload, from the
+function itself.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_constructs.compliance import acknowledge
+from cdk_constructs.links_table import replica_arn
+from cdk_constructs.squrl_function import SqurlFunction
+from shared import table as table_def
+from stacks.config import EnvironmentConfig, FunctionSettings
+
+# Large batches make few writes (one transaction per batch and ~49 codes); the window lets a
+# quiet stream fill them, and keeps counts at most seconds behind.
+BATCH_SIZE = 1000
+BATCHING_WINDOW = Duration.seconds(5)
+RETRY_ATTEMPTS = 10
+# Records older than this go to the queue as a shard range; the stream keeps them for its full
+# retention, which leaves time to replay the range (docs/analytics.md).
+MAX_RECORD_AGE = Duration.hours(6)
+CONSUMER_SETTINGS = FunctionSettings(memory_mb=512, timeout_seconds=29)
+
+
+def dead_letter_queue_name(env_name: str) -> str:
+    return f"squrl-{env_name}-clicks-dlq"
+
+
+class ClickConsumer(Construct):
+    """Exposes `.function`, `.dead_letter_queue` and `.function_construct`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        streams: list[kinesis.IStream],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=dead_letter_queue_name(config.name),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=removal,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter destination itself (the consumer's on-failure "
+            "destination and poison-record store); an alarm fires on its first message.",
+        )
+        table_name = table_def.table_name(config.name)
+        self.function_construct = SqurlFunction(
+            self,
+            "Consumer",
+            name="click_consumer",
+            config=config,
+            settings=CONSUMER_SETTINGS,
+            environment={
+                "SQURL_TABLE_NAME": table_name,
+                "SQURL_CLICK_DLQ_URL": self.dead_letter_queue.queue_url,
+            },
+            description="Counts click-stream batches into the links table, one ADD per code",
+        )
+        self.function: lambda_.Function = self.function_construct.function
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                # TransactWriteItems is authorized per action: UpdateItem on each item.
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[replica_arn(self, table_name, config.home_region)],
+            )
+        )
+        self.dead_letter_queue.grant_send_messages(self.function)
+        for stream in streams:
+            self.function.add_event_source(
+                sources.KinesisEventSource(
+                    stream,
+                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=BATCH_SIZE,
+                    max_batching_window=BATCHING_WINDOW,
+                    parallelization_factor=1,
+                    report_batch_item_failures=True,
+                    bisect_batch_on_error=True,
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_record_age=MAX_RECORD_AGE,
+                    on_failure=sources.SqsDlq(self.dead_letter_queue),
+                )
+            )

@@ -1,0 +1,150 @@
+"""A DAX cluster in front of one region's replica, for the regional redirect path."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dax as dax
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_constructs.links_table import replica_arn
+from cdk_constructs.squrl_function import log_retention
+from shared import table as table_def
+from stacks.config import EnvironmentConfig
+
+DAX_TLS_PORT = 9111
+
+
+def zones_of(region: str) -> list[str]:
+    """Zones a-c, named rather than looked up: a lookup needs AWS credentials at synth, and
+    every region squrl serves has them. A stack holding a DaxCache returns these from its
+    `availability_zones`, which the VPC checks its zones against."""
+    return [f"{region}{zone}" for zone in "abc"]
+
+
+class DaxCache(Construct):
+    """VPC (isolated subnets, no NAT), DAX cluster with TLS and encryption at rest.
+
+    Exposes `.vpc`, `.client_security_group` (give it to functions that talk to DAX; the cluster
+    admits only that group) and `.endpoint` (the daxs:// discovery URL).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        table_name: str,
+        region: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        # No NAT: everything the redirect calls inside the VPC is reached through endpoints,
+        # which keeps the VPC's standing cost near zero and gives the functions no internet path.
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            availability_zones=zones_of(region),
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                )
+            ],
+            gateway_endpoints={
+                "DynamoDb": ec2.GatewayVpcEndpointOptions(
+                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
+                )
+            },
+        )
+        flow_logs = logs.LogGroup(
+            self,
+            "FlowLogs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal,
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+
+        self.client_security_group = ec2.SecurityGroup(
+            self,
+            "ClientSecurityGroup",
+            vpc=self.vpc,
+            description="Functions allowed to reach the DAX cluster",
+            allow_all_outbound=True,
+        )
+        # Lambda's tracing daemon sends segments over the function's network interface, and
+        # the VPC has no internet path; the endpoint admits only the functions' group.
+        endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="Interface endpoints: HTTPS from squrl functions only",
+            allow_all_outbound=False,
+        )
+        endpoint_security_group.add_ingress_rule(
+            self.client_security_group, ec2.Port.tcp(443), "AWS APIs over HTTPS"
+        )
+        self.vpc.add_interface_endpoint(
+            "XRay",
+            service=ec2.InterfaceVpcEndpointAwsService.XRAY,
+            private_dns_enabled=True,
+            open=False,
+            security_groups=[endpoint_security_group],
+        )
+        self.cluster_security_group = ec2.SecurityGroup(
+            self,
+            "ClusterSecurityGroup",
+            vpc=self.vpc,
+            description="DAX cluster: TLS from squrl functions only",
+            allow_all_outbound=False,
+        )
+        self.cluster_security_group.add_ingress_rule(
+            self.client_security_group, ec2.Port.tcp(DAX_TLS_PORT), "DAX over TLS"
+        )
+
+        table_arn = replica_arn(self, table_name, region)
+        role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
+            description="DAX reads the local replica on behalf of the redirect",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                ],
+                resources=[table_arn, f"{table_arn}/index/{table_def.DEDUP_INDEX}"],
+            )
+        )
+        subnet_group = dax.CfnSubnetGroup(
+            self,
+            "SubnetGroup",
+            subnet_ids=[s.subnet_id for s in self.vpc.isolated_subnets],
+            description="squrl DAX subnets",
+        )
+        self.cluster = dax.CfnCluster(
+            self,
+            "Cluster",
+            iam_role_arn=role.role_arn,
+            node_type=config.dax.node_type,
+            replication_factor=config.dax.replication_factor,
+            subnet_group_name=subnet_group.ref,
+            security_group_ids=[self.cluster_security_group.security_group_id],
+            sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
+            cluster_endpoint_encryption_type="TLS",
+            description=f"squrl {config.name} redirect read cache",
+        )
+        self.cluster.apply_removal_policy(removal)
+        self.endpoint = self.cluster.attr_cluster_discovery_endpoint_url
+        self.cluster_arn = self.cluster.attr_arn

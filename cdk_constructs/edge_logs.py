@@ -1,0 +1,69 @@
+"""CloudFront real-time logs into a us-east-1 Kinesis stream: the edge's click hand-off.
+
+The stream is the hand-off point to the analytics consumer (docs/edge.md): every answered
+request, cache hits included, as one tab-separated record of shared.edge_log_fields.FIELDS. No
+client IP is ever in it; the consumer reduces the user agent and referrer before storing.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from constructs import Construct
+
+from shared.edge_log_fields import FIELDS, edge_log_stream_name
+
+
+class EdgeRequestLog(Construct):
+    """Exposes `.stream` (what the consumer reads) and `.config` (what behaviours attach)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        shards: int,
+        sampling_percent: int,
+        retain: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.stream = kinesis.Stream(
+            self,
+            "Stream",
+            stream_name=edge_log_stream_name(env_name),
+            shard_count=shards,
+            # The AWS-managed key: CloudFront's delivery role needs no KMS grant for it.
+            encryption=kinesis.StreamEncryption.MANAGED,
+            # A day is enough for the consumer to catch up after an outage; the records hold
+            # user agents, which are not kept longer than the consumer needs them.
+            retention_period=Duration.hours(24),
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "DeliveryRole",
+            assumed_by=iam.ServicePrincipal("cloudfront.amazonaws.com"),
+            description=f"CloudFront real-time logs of squrl {env_name} into its Kinesis stream",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "kinesis:DescribeStreamSummary",
+                    "kinesis:DescribeStream",
+                    "kinesis:PutRecord",
+                    "kinesis:PutRecords",
+                ],
+                resources=[self.stream.stream_arn],
+            )
+        )
+        self.config = cloudfront.RealtimeLogConfig(
+            self,
+            "Config",
+            realtime_log_config_name=f"squrl-{env_name}-edge-requests",
+            end_points=[cloudfront.Endpoint.from_kinesis_stream(self.stream, self.role)],
+            fields=list(FIELDS),
+            sampling_rate=sampling_percent,
+        )

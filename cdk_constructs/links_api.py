@@ -1,0 +1,342 @@
+"""The regional REST API of SPEC section 2: routes, validation, keys, errors, logs, tracing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_constructs.compliance import acknowledge
+from cdk_constructs.squrl_function import log_retention
+from stacks.config import EnvironmentConfig
+
+# Access log fields. Chosen for debugging, latency and abuse work without personal data:
+# no source IP, no user agent, no caller/user identity. The API key id is an operator-issued
+# pseudonym (it is also the link owner id) and lets an operator trace a misbehaving client.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "errorType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+    "wafStatus": "$context.waf.status",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "xrayTraceId": "$context.xrayTraceId",
+    "stage": "$context.stage",
+}
+
+# The create body as the gateway checks it. custom_code is only typed here: the function's
+# check answers a malformed code with details.reason "format" (SPEC section 4), which a gateway
+# rejection cannot carry. original_url's bound is the body limit; the 2048-character rule applies
+# after normalization and answers InvalidUrl/too_long, so it also stays in the function.
+CREATE_URL_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="CreateUrl",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["original_url"],
+    additional_properties=False,
+    properties={
+        "original_url": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=8192
+        ),
+        "custom_code": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=256),
+        "ttl_hours": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=87600),
+        "redirect_type": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.INTEGER, enum=[301, 302, 307, 308]
+        ),
+    },
+)
+
+
+@dataclass(frozen=True)
+class _ErrorShape:
+    response_type: apigw.ResponseType
+    status: str | None
+    error: str
+    message: str
+    retry_after: str | None = None
+
+
+_GATEWAY_ERRORS = (
+    _ErrorShape(
+        apigw.ResponseType.BAD_REQUEST_BODY,
+        "400",
+        "ValidationError",
+        "The request body is not valid JSON or does not match the create schema.",
+    ),
+    _ErrorShape(
+        apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+        "400",
+        "ValidationError",
+        "A required request parameter is missing or invalid.",
+    ),
+    _ErrorShape(
+        apigw.ResponseType.ACCESS_DENIED, "403", "Forbidden", "Access to this resource is denied."
+    ),
+    _ErrorShape(
+        apigw.ResponseType.INVALID_API_KEY,
+        "403",
+        "Forbidden",
+        "A valid x-api-key header is required.",
+    ),
+    _ErrorShape(apigw.ResponseType.WAF_FILTERED, "403", "Forbidden", "The request was blocked."),
+    # API Gateway answers a route that does not exist with this type; there is no token auth.
+    _ErrorShape(
+        apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+        "404",
+        "NotFound",
+        "No such resource.",
+    ),
+    _ErrorShape(
+        apigw.ResponseType.REQUEST_TOO_LARGE,
+        "413",
+        "PayloadTooLarge",
+        "The request body is too large.",
+    ),
+    # The usage plan's token bucket refills every second.
+    _ErrorShape(
+        apigw.ResponseType.THROTTLED,
+        "429",
+        "RateLimitExceeded",
+        "Too many requests; retry later.",
+        retry_after="1",
+    ),
+    # Quotas reset at the period boundary, which the gateway does not expose; an hour is a
+    # polite lower bound for a client that exhausted a daily or longer quota.
+    _ErrorShape(
+        apigw.ResponseType.QUOTA_EXCEEDED,
+        "429",
+        "RateLimitExceeded",
+        "The API key's request quota is used up; retry later.",
+        retry_after="3600",
+    ),
+    # Keep the gateway's own status (415, 404...) but the spec's body shape.
+    _ErrorShape(
+        apigw.ResponseType.DEFAULT_4_XX, None, "ValidationError", "The request was rejected."
+    ),
+    _ErrorShape(
+        apigw.ResponseType.DEFAULT_5_XX,
+        None,
+        "InternalServerError",
+        "An internal error occurred.",
+    ),
+)
+
+
+def error_body(error: str, message: str) -> str:
+    return json.dumps({"error": error, "message": message, "details": None})
+
+
+class LinksApi(Construct):
+    """REST API (regional endpoint) with the environment's stage, key, usage plan and logs.
+
+    Routes are attached with `add_routes` once the functions exist, because the functions'
+    environment names the API's own URL.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.stage_name = config.name
+        retain = config.retain_data
+
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"squrl-{config.name}",
+            description=f"squrl {config.name}: create, look up and redirect short links",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            # The account-level role lets the stage write execution (error) logs.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=self.stage_name,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                # Full request/response logging would store URLs and keys in CloudWatch.
+                data_trace_enabled=False,
+                throttling_rate_limit=config.api.stage_throttle_rate_limit,
+                throttling_burst_limit=config.api.stage_throttle_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            ),
+        )
+        cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
+        if cloud_watch_role is not None:
+            acknowledge(
+                cloud_watch_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy that API "
+                "Gateway's account-level logging role is documented to use.",
+            )
+
+        self.body_validator = self.rest_api.add_request_validator(
+            "BodyValidator",
+            request_validator_name="body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        self.create_model = self.rest_api.add_model(
+            "CreateUrlModel",
+            model_name="CreateUrl",
+            content_type="application/json",
+            schema=CREATE_URL_SCHEMA,
+        )
+        for shape in _GATEWAY_ERRORS:
+            headers = {"Content-Type": "'application/json'"}
+            if shape.retry_after is not None:
+                headers["Retry-After"] = f"'{shape.retry_after}'"
+            origin = self._gateway_cors_origin()
+            if origin is not None:
+                headers["Access-Control-Allow-Origin"] = f"'{origin}'"
+            self.rest_api.add_gateway_response(
+                f"Gateway{shape.response_type.response_type}",
+                type=shape.response_type,
+                status_code=shape.status,
+                response_headers=headers,
+                templates={"application/json": error_body(shape.error, shape.message)},
+            )
+
+        self.api_key = self.rest_api.add_api_key(
+            "ApiKey",
+            api_key_name=f"squrl-{config.name}-{Aws.REGION}",
+            description=f"squrl {config.name} default client key",
+        )
+        self.usage_plan = self.rest_api.add_usage_plan(
+            "UsagePlan",
+            name=f"squrl-{config.name}",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api.throttle_rate_limit,
+                burst_limit=config.api.throttle_burst_limit,
+            ),
+            quota=apigw.QuotaSettings(
+                limit=config.api.quota_limit, period=apigw.Period[config.api.quota_period]
+            ),
+        )
+        self.usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
+        self.usage_plan.add_api_key(self.api_key)
+
+    @property
+    def host(self) -> str:
+        """The execute-api host name, a token resolved at deploy time."""
+        return f"{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+
+    @property
+    def base_url(self) -> str:
+        """Stage URL without a trailing slash; built from the id so functions may reference it."""
+        return f"https://{self.host}/{self.stage_name}"
+
+    def _gateway_cors_origin(self) -> str | None:
+        # Gateway responses cannot echo a matching origin, so they carry one only when the
+        # environment allows exactly one origin (or any).
+        origins = self._config.api.cors_allowed_origins
+        return origins[0] if len(origins) == 1 else None
+
+    def add_routes(
+        self,
+        *,
+        create_url: lambda_.IFunction,
+        get_url: lambda_.IFunction,
+        redirect: lambda_.IFunction,
+    ) -> None:
+        root = self.rest_api.root
+        create_integration = apigw.LambdaIntegration(create_url, allow_test_invoke=False)
+        get_integration = apigw.LambdaIntegration(get_url, allow_test_invoke=False)
+        redirect_integration = apigw.LambdaIntegration(redirect, allow_test_invoke=False)
+
+        urls = root.add_resource("urls")
+        create_alias = root.add_resource("create")
+        link = urls.add_resource("{code}")
+        stats = link.add_resource("stats")
+        for resource in (urls, create_alias):
+            self._keyed(resource, "POST", create_integration, validated=True)
+        for resource in (link, stats):
+            self._keyed(resource, "GET", get_integration)
+        for resource, http_method in (
+            (urls, "POST"),
+            (create_alias, "POST"),
+            (link, "GET"),
+            (stats, "GET"),
+        ):
+            self._cors(resource, http_method)
+
+        health = root.add_resource("health")
+        self._public(health, "GET", redirect_integration)
+        short = root.add_resource("{code}")
+        for method in ("GET", "HEAD"):
+            self._public(short, method, redirect_integration)
+
+    def _keyed(
+        self,
+        resource: apigw.IResource,
+        http_method: str,
+        integration: apigw.Integration,
+        *,
+        validated: bool = False,
+    ) -> apigw.Method:
+        method = resource.add_method(
+            http_method,
+            integration,
+            api_key_required=True,
+            request_validator=self.body_validator if validated else None,
+            request_models={"application/json": self.create_model} if validated else None,
+        )
+        _suppress_authorizer_rules(
+            method,
+            "Authenticated with an API key bound to a usage plan (SPEC section 2); squrl has "
+            "no user pool yet, and owners are identified by the key id.",
+        )
+        return method
+
+    def _public(
+        self, resource: apigw.IResource, http_method: str, integration: apigw.Integration
+    ) -> apigw.Method:
+        method = resource.add_method(http_method, integration)
+        _suppress_authorizer_rules(
+            method,
+            "Public by design: short links and the health check are opened by anonymous "
+            "browsers and failover probes (SPEC section 2); WAF and stage throttling guard it.",
+        )
+        return method
+
+    def _cors(self, resource: apigw.IResource, allowed_method: str) -> None:
+        origins = self._config.api.cors_allowed_origins
+        if not origins:
+            return
+        preflight = resource.add_cors_preflight(
+            allow_origins=origins,
+            allow_methods=[allowed_method, "OPTIONS"],
+            allow_headers=["Content-Type", "X-Api-Key"],
+        )
+        _suppress_authorizer_rules(
+            preflight,
+            "CORS preflight requests never carry credentials (Fetch standard), so an "
+            "authorizer would reject every browser preflight.",
+        )
+
+
+def _suppress_authorizer_rules(method: Construct, reason: str) -> None:
+    acknowledge(method, "AwsSolutions-APIG4", reason)
+    acknowledge(method, "AwsSolutions-COG4", reason)

@@ -1,0 +1,98 @@
+"""The global links table of SPEC section 5, built from shared/table.py."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from shared import table as table_def
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def _key(attribute: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(
+        name=attribute, type=_ATTRIBUTE_TYPES[table_def.KEY_ATTRIBUTES[attribute]]
+    )
+
+
+class LinksTable(Construct):
+    """TableV2 in the home region with a replica in every other serving region.
+
+    Every replica gets point-in-time recovery and deletion protection: a replica is a full copy
+    that a regional outage may promote to the only one serving.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table_name: str,
+        replica_regions: list[str],
+        retain: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            table_name=table_name,
+            partition_key=_key(table_def.PARTITION_KEY),
+            billing=dynamodb.Billing.on_demand(),
+            dynamo_stream=dynamodb.StreamViewType[table_def.STREAM_VIEW_TYPE],
+            time_to_live_attribute=table_def.TTL_ATTRIBUTE,
+            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+            deletion_protection=True,
+            point_in_time_recovery_specification=pitr,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=table_def.DEDUP_INDEX,
+                    partition_key=_key(table_def.DEDUP_INDEX_PARTITION_KEY),
+                    sort_key=_key(table_def.DEDUP_INDEX_SORT_KEY),
+                    projection_type=dynamodb.ProjectionType.INCLUDE,
+                    non_key_attributes=list(table_def.DEDUP_INDEX_PROJECTION),
+                )
+            ],
+            replicas=[
+                dynamodb.ReplicaTableProps(
+                    region=region,
+                    deletion_protection=True,
+                    point_in_time_recovery_specification=pitr,
+                )
+                for region in replica_regions
+            ],
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+
+
+def replica_arn(scope: Construct, table_name: str, region: str) -> str:
+    """ARN of the table's replica in `region`, as a literal: no cross-region reference needed."""
+    return Stack.of(scope).format_arn(
+        service="dynamodb", region=region, resource="table", resource_name=table_name
+    )
+
+
+def read_statement(scope: Construct, table_name: str, region: str) -> iam.PolicyStatement:
+    """GetItem and Query on one replica and its deduplication index, nothing wider."""
+    arn = replica_arn(scope, table_name, region)
+    return iam.PolicyStatement(
+        actions=["dynamodb:GetItem", "dynamodb:Query"],
+        resources=[arn, f"{arn}/index/{table_def.DEDUP_INDEX}"],
+    )
+
+
+def write_statement(scope: Construct, table_name: str, home_region: str) -> iam.PolicyStatement:
+    """PutItem on the home-region table, Query on its index and GetItem to confirm what the
+    index found (deduplication reads where creates write)."""
+    arn = replica_arn(scope, table_name, home_region)
+    return iam.PolicyStatement(
+        actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        resources=[arn, f"{arn}/index/{table_def.DEDUP_INDEX}"],
+    )

@@ -1,0 +1,139 @@
+"""The one way squrl builds a Lambda function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_constructs.bundling import RUNTIME, function_asset
+from cdk_constructs.compliance import acknowledge
+from stacks.config import EnvironmentConfig, FunctionSettings
+
+# Keys match stacks.config.LOG_RETENTION_DAYS, which the config validates against.
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    return _RETENTION[days]
+
+
+_ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+
+class SqurlFunction(Construct):
+    """A bundled function from `functions/<name>` with squrl's defaults.
+
+    Defaults: python3.13 on the environment's architecture, X-Ray active tracing, a log group
+    with the environment's retention, Powertools settings, and the environment's log level.
+    Callers add permissions with `grant`-style statements on `.function`; nothing is granted here
+    beyond logging and tracing.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        config: EnvironmentConfig,
+        settings: FunctionSettings,
+        environment: Mapping[str, str],
+        description: str,
+        vpc: ec2.IVpc | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        asset = function_asset(name, config.architecture)
+        function_name = f"squrl-{config.name}-{name.replace('_', '-')}"
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description=description,
+            runtime=RUNTIME,
+            architecture=_ARCHITECTURES[config.architecture],
+            handler=asset.handler,
+            code=asset.code(),
+            memory_size=settings.memory_mb,
+            timeout=Duration.seconds(settings.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            insights_version=(
+                lambda_.LambdaInsightsVersion.VERSION_1_0_333_0
+                if config.observability.lambda_insights
+                else None
+            ),
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "squrl",
+                "POWERTOOLS_METRICS_NAMESPACE": "Squrl",
+                "LOG_LEVEL": config.log_level,
+                "SQURL_ENV": config.name,
+                **environment,
+            },
+            vpc=vpc,
+            vpc_subnets=(
+                ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED) if vpc else None
+            ),
+            security_groups=list(security_groups) if security_groups else None,
+        )
+        self.role = self.function.role
+        assert self.role is not None
+
+        managed = ["service-role/AWSLambdaBasicExecutionRole"]
+        if vpc is not None:
+            managed.append("service-role/AWSLambdaVPCAccessExecutionRole")
+        if config.observability.lambda_insights:
+            managed.append("CloudWatchLambdaInsightsExecutionRolePolicy")
+        for policy in managed:
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{policy}]",
+                "AWS-maintained Lambda execution policy: log writes (plus ENI management for "
+                "VPC functions, metrics for Lambda Insights); a hand-written copy would hold the "
+                "same statements with more upkeep.",
+            )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level "
+            "permissions; '*' is the only valid resource.",
+        )
+        if RUNTIME.name != lambda_.Runtime.PYTHON_3_14.name:
+            acknowledge(
+                self.function,
+                "AwsSolutions-L1",
+                "python3.13 is squrl's pinned runtime: the bundler installs cp313 wheels and the "
+                "local server and tests run on 3.13.",
+            )

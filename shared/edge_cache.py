@@ -1,0 +1,67 @@
+"""A small in-memory cache of recent link lookups for one edge function instance.
+
+CloudFront already caches redirects per edge location, but the origin-request function runs in a
+regional edge cache that many locations share, and it is the only place that sees 404s and 410s
+(they are not kept in CloudFront's shared cache, see shared.edge_redirect). Remembering a lookup
+for a few seconds saves the cross-region read for hot codes and for floods of unknown codes.
+
+Bounds:
+- size: at most `max_entries` codes, least recently used evicted first (a link item is at most a
+  few KB, so 4096 entries stay well inside the function's memory);
+- lifetime: `ttl` seconds, and never past the link's own `expires_at`, so an expired link is
+  never answered from memory as active.
+
+One Lambda instance handles one request at a time, so there is no locking.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from shared.redirect import Link
+
+
+@dataclass(frozen=True)
+class Lookup:
+    link: Link | None
+    fetched_at: float
+    valid_until: float
+
+
+class LookupCache:
+    def __init__(self, max_entries: int = 4096, ttl: float = 30.0):
+        if max_entries < 1 or ttl < 0:
+            raise ValueError("max_entries must be positive and ttl not negative")
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._entries: OrderedDict[str, Lookup] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, code: str, now: float) -> Lookup | None:
+        entry = self._entries.get(code)
+        if entry is None:
+            return None
+        if now >= entry.valid_until or now < entry.fetched_at:
+            # Expired, or the clock stepped back past the read: either way, read again.
+            del self._entries[code]
+            return None
+        self._entries.move_to_end(code)
+        return entry
+
+    def put(self, code: str, link: Link | None, now: float) -> Lookup:
+        valid_until = now + self.ttl
+        if link is not None and link.expires_at is not None:
+            valid_until = min(valid_until, float(link.expires_at))
+        entry = Lookup(link=link, fetched_at=now, valid_until=valid_until)
+        if valid_until > now:
+            self._entries[code] = entry
+            self._entries.move_to_end(code)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        self._entries.clear()

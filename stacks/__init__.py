@@ -1,0 +1,1 @@
+"""squrl's stacks: each wires constructs from cdk_constructs/ for one environment and region."""

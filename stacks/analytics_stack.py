@@ -1,0 +1,124 @@
+"""Analytics: the click stream, its counting consumer and the data lake (home region), and the
+shipping of each region's redirect click lines to the stream.
+
+Deployment order, without cycles: api -> edge -> analytics -> click shipping. The analytics
+stack reads the edge's real-time log stream, so it follows the edge stack; each region's
+shipping stack subscribes that region's redirect log group to the click stream, so it follows
+both the analytics stack and that region's api stack.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_constructs.click_consumer import ClickConsumer, dead_letter_queue_name
+from cdk_constructs.click_lake import ClickLake
+from cdk_constructs.click_log_shipping import ClickLogShipping, click_stream_name
+from cdk_constructs.observability_sources import AnalyticsSources, FunctionSource
+from shared.edge_log_fields import EDGE_LOG_STREAM_REGION, edge_log_stream_name
+from stacks.config import ConfigError, EnvironmentConfig
+
+# Consumer failures are replayable for this long (docs/analytics.md); longer costs extra.
+STREAM_RETENTION = Duration.hours(24)
+
+
+class AnalyticsStack(Stack):
+    """Exposes `.stream`, `.consumer` (ClickConsumer) and `.lake` (ClickLake)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=config.home_region),
+            description=f"squrl {config.name} click analytics in {config.home_region}",
+        )
+        self.config = config
+        self.stream = kinesis.Stream(
+            self,
+            "Clicks",
+            stream_name=click_stream_name(config.name),
+            shard_count=config.analytics.stream_shards,
+            retention_period=STREAM_RETENTION,
+            # The AWS managed key: producers (CloudWatch Logs) need no key grants.
+            encryption=kinesis.StreamEncryption.MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        streams: dict[str, kinesis.IStream] = {"regional": self.stream}
+        if config.edge.enabled:
+            if config.home_region == EDGE_LOG_STREAM_REGION:
+                streams["edge"] = kinesis.Stream.from_stream_arn(
+                    self,
+                    "EdgeRequests",
+                    self.format_arn(
+                        service="kinesis",
+                        resource="stream",
+                        resource_name=edge_log_stream_name(config.name),
+                    ),
+                )
+            else:
+                # An event source mapping reads only streams in its own region; refusing the
+                # configuration beats deploying an environment that never counts edge clicks.
+                raise ConfigError(
+                    f"{config.name}: edge clicks arrive in {EDGE_LOG_STREAM_REGION}, but the "
+                    f"analytics consumer runs in home_region {config.home_region}; "
+                    "see docs/analytics.md"
+                )
+        self.consumer = ClickConsumer(
+            self, "Consumer", config=config, streams=list(streams.values())
+        )
+        self.lake = ClickLake(self, "Lake", config=config, streams=streams)
+
+        CfnOutput(self, "ClickStreamName", value=self.stream.stream_name)
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.consumer.dead_letter_queue.queue_url)
+        CfnOutput(self, "LakeBucket", value=self.lake.bucket.bucket_name)
+        CfnOutput(self, "AthenaWorkGroup", value=self.lake.workgroup.name)
+
+
+# What the consumer reports as EMF metrics (namespace Squrl), for dashboards and alarms.
+BUSINESS_METRICS = ("HumanClicks", "BotClicks", "PoisonRecords", "DuplicateClicks")
+
+
+def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:
+    if stack is None:
+        return None
+    consumer = stack.consumer.function_construct
+    delivery = stack.lake.delivery_streams["regional"]
+    return AnalyticsSources(
+        stream_name=click_stream_name(stack.config.name),
+        consumer=FunctionSource.of("click_consumer", consumer.function, consumer.log_group),
+        dead_letter_queue_names=(dead_letter_queue_name(stack.config.name),),
+        delivery_stream_name=delivery.delivery_stream_name,
+        business_metrics=BUSINESS_METRICS,
+    )
+
+
+def redirect_log_group_name(env_name: str) -> str:
+    # cdk_constructs.squrl_function names every function's log group this way.
+    return f"/aws/lambda/squrl-{env_name}-redirect"
+
+
+class ClickShippingStack(Stack):
+    """One per serving region: that region's redirect click lines -> the click stream."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, region: str
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=region),
+            description=f"squrl {config.name} click shipping from {region}",
+        )
+        log_group = logs.LogGroup.from_log_group_name(
+            self, "RedirectLogs", redirect_log_group_name(config.name)
+        )
+        self.shipping = ClickLogShipping(
+            self,
+            "Shipping",
+            log_group=log_group,
+            env_name=config.name,
+            home_region=config.home_region,
+        )

@@ -1,0 +1,150 @@
+"""API stack: the regional REST API, its functions and its WAF."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cdk_constructs.click_log_shipping import click_stream_name
+from cdk_constructs.compliance import acknowledge
+from cdk_constructs.dax_cache import DaxCache
+from cdk_constructs.links_api import LinksApi
+from cdk_constructs.links_table import read_statement, replica_arn, write_statement
+from cdk_constructs.regional_waf import RegionalWaf
+from cdk_constructs.squrl_function import SqurlFunction
+from shared import table as table_def
+from stacks.config import EnvironmentConfig
+
+
+class ApiStack(Stack):
+    """One per serving region. Exposes `.api`, `.functions` and `.table` (the local replica)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        region: str,
+        dax: DaxCache | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=region),
+            description=f"squrl {config.name} API in {region}",
+        )
+        self.config = config
+        table_name = table_def.table_name(config.name)
+        self.table = dynamodb.TableV2.from_table_attributes(
+            self,
+            "LocalReplica",
+            table_arn=replica_arn(self, table_name, region),
+            global_indexes=[table_def.DEDUP_INDEX],
+        )
+
+        self.links_api = LinksApi(self, "Api", config=config)
+        self.api = self.links_api.rest_api
+
+        # Without a short domain, links point at this region's API stage, which serves
+        # GET /{code} itself; the edge stack replaces it once a distribution exists.
+        short_base_url = (
+            f"https://{config.short_domain}" if config.short_domain else self.links_api.base_url
+        )
+        own_hosts = [self.links_api.host]
+        if config.short_domain:
+            own_hosts.insert(0, config.short_domain)
+        common_env = {
+            "SQURL_TABLE_NAME": table_name,
+            "SQURL_HOME_REGION": config.home_region,
+            "SQURL_SHORT_BASE_URL": short_base_url,
+            "SQURL_OWN_HOSTS": ",".join(own_hosts),
+            "SQURL_BLOCKLIST": ",".join(config.blocklist),
+            "SQURL_CODE_LENGTH": str(config.code_length),
+            # Non-empty turns on the redirect's click lines, which the click shipping stack
+            # forwards to this stream (stacks/analytics_stack.py).
+            "SQURL_CLICK_STREAM": (
+                click_stream_name(config.name) if config.analytics.enabled else ""
+            ),
+            "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
+        }
+        create_url = SqurlFunction(
+            self,
+            "CreateUrl",
+            name="create_url",
+            config=config,
+            settings=config.functions.create_url,
+            environment=common_env,
+            description="POST /urls: validate, deduplicate and store a link in the home region",
+        )
+        create_url.function.add_to_role_policy(
+            write_statement(self, table_name, config.home_region)
+        )
+
+        get_url = SqurlFunction(
+            self,
+            "GetUrl",
+            name="get_url",
+            config=config,
+            settings=config.functions.get_url,
+            environment=common_env,
+            description="GET /urls/{code}: the owner's view of a link, from the local replica",
+        )
+        get_url.function.add_to_role_policy(read_statement(self, table_name, region))
+
+        redirect = SqurlFunction(
+            self,
+            "Redirect",
+            name="redirect",
+            config=config,
+            settings=config.functions.redirect,
+            environment={**common_env, "SQURL_DAX_ENDPOINT": dax.endpoint if dax else ""},
+            description="GET/HEAD /{code} and /health: redirect from the local replica",
+            vpc=dax.vpc if dax else None,
+            security_groups=[dax.client_security_group] if dax else None,
+        )
+        redirect.function.add_to_role_policy(read_statement(self, table_name, region))
+        if dax is not None:
+            redirect.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dax:GetItem", "dax:BatchGetItem", "dax:Query"],
+                    resources=[dax.cluster_arn],
+                )
+            )
+
+        self.function_constructs = {
+            "create_url": create_url,
+            "get_url": get_url,
+            "redirect": redirect,
+        }
+        self.functions: dict[str, lambda_.Function] = {
+            name: construct.function for name, construct in self.function_constructs.items()
+        }
+        self.links_api.add_routes(
+            create_url=create_url.function, get_url=get_url.function, redirect=redirect.function
+        )
+
+        stage = self.api.deployment_stage
+        self.waf: RegionalWaf | None = None
+        if config.waf.enabled:
+            self.waf = RegionalWaf(
+                self,
+                "Waf",
+                name=f"squrl-{config.name}-api",
+                settings=config.waf,
+                resource_arn=stage.stage_arn,
+            )
+        else:
+            acknowledge(
+                stage,
+                "AwsSolutions-APIG3",
+                f"waf.enabled is false for {config.name} in cdk.json: a cost decision for an "
+                "environment without public traffic.",
+            )
+
+        CfnOutput(self, "ApiUrl", value=self.links_api.base_url)
+        CfnOutput(self, "ApiKeyId", value=self.links_api.api_key.key_id)
+        CfnOutput(self, "ShortBaseUrl", value=short_base_url)

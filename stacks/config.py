@@ -1,0 +1,265 @@
+"""Typed configuration of squrl's environments, read from the `squrl` key of cdk.json's context.
+
+Environments differ only in these values. Every field has a deliberate default or is required;
+unknown keys are rejected so that a typo in cdk.json fails synth instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CONTEXT_KEY = "squrl"
+ENV_SELECTOR_KEY = "env"
+
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        to_lower=True,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    ),
+]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
+
+
+class ConfigError(Exception):
+    """A value in cdk.json is wrong or missing; the message names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FunctionSettings(_Strict):
+    # 512 MB by default: Lambda allots CPU in proportion to memory, and importing boto3,
+    # pydantic and Powertools at 256 MB roughly doubles cold starts (docs/deploy.md).
+    memory_mb: int = Field(512, ge=128, le=10240)
+    timeout_seconds: int = Field(ge=1, le=29)
+
+
+class FunctionsConfig(_Strict):
+    # Timeouts follow the seeds (create 10 s, redirect 5 s); a single-item read needs no more
+    # than the redirect. All stay under API Gateway's 29 s integration limit.
+    create_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
+    redirect: FunctionSettings = FunctionSettings(timeout_seconds=5)
+    get_url: FunctionSettings = FunctionSettings(timeout_seconds=5)
+
+
+class ApiConfig(_Strict):
+    # Usage plan applied to the environment's API key.
+    throttle_rate_limit: float = Field(50, gt=0)
+    throttle_burst_limit: int = Field(100, ge=1)
+    quota_limit: int = Field(10_000, ge=1)
+    quota_period: Literal["DAY", "WEEK", "MONTH"] = "DAY"
+    # Stage-wide ceiling that also covers the public redirect route, which has no API key.
+    stage_throttle_rate_limit: float = Field(1000, gt=0)
+    stage_throttle_burst_limit: int = Field(2000, ge=1)
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r} is not '*' or a scheme://host[:port] origin")
+        return origins
+
+
+class WafConfig(_Strict):
+    enabled: bool = True
+    # Requests per client IP per 5-minute window before the rate rule answers 429.
+    rate_limit: int = Field(2000, ge=10, le=2_000_000_000)
+    managed_rules: bool = True
+
+
+class DaxConfig(_Strict):
+    enabled: bool = False
+    node_type: str = Field("dax.t3.small", pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$")
+    replication_factor: int = Field(3, ge=1, le=10)
+
+
+class AnalyticsConfig(_Strict):
+    enabled: bool = False
+    stream_shards: int = Field(1, ge=1)
+    raw_retention_days: int = Field(365, ge=1)
+
+
+class EdgeConfig(_Strict):
+    enabled: bool = False
+    certificate_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    # false detaches the Lambda@Edge function, so CloudFront sends every miss to the regional
+    # APIs (origin group): the runbook switch for a faulty edge deploy (docs/edge.md).
+    redirect_at_edge: bool = True
+    # Real-time logs (the edge's click records): shards of its us-east-1 stream, and the
+    # percentage of requests logged (100: every click counts).
+    realtime_log_shards: int = Field(1, ge=1)
+    realtime_log_sampling_percent: int = Field(100, ge=1, le=100)
+
+
+class ObservabilityConfig(_Strict):
+    alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    canary: bool = False
+    lambda_insights: bool = False
+    dashboard: bool = True
+    # Seed 000's success metric: p99 under 200 ms even with cold starts, for the redirect.
+    redirect_p99_slo_ms: int = Field(200, ge=10, le=29_000)
+    # Creates write to the home region (a cross-region hop from replicas); seed 004 warns at 1 s.
+    create_p99_slo_ms: int = Field(1000, ge=10, le=29_000)
+    # Below this many requests a minute one slow or failed request is a large share of traffic;
+    # rate and percentile alarms stay quiet there instead of paging on a single request.
+    alarm_min_requests_per_minute: int = Field(10, ge=1)
+    # WAF blocks in 5 minutes that count as a spike, if they are also above the learned band.
+    waf_blocked_spike: int = Field(200, ge=1)
+    # Where alarm descriptions link the runbooks (e.g. the repo's docs/runbooks URL); the
+    # repository path is used when unset.
+    runbook_base_url: str | None = Field(None, pattern=r"^https://\S+[^/]$")
+    # SecureString parameter holding the API key the canary creates links with (docs/operations.md).
+    canary_api_key_parameter: str | None = Field(None, pattern=r"^/[A-Za-z0-9_./-]+$")
+
+
+class EnvironmentConfig(_Strict):
+    name: EnvName
+    account: str = Field(pattern=r"^\d{12}$")
+    home_region: Region
+    serving_regions: list[Region] = Field(min_length=1)
+    short_domain: Hostname | None = None
+    code_length: int = Field(8, ge=6, le=20)
+    blocklist: list[Hostname] = Field(default_factory=list)
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_retention_days: int = 30
+    # Retain the table, logs and DAX data when a stack is deleted (staging, prod).
+    retain_data: bool = True
+    budget_usd: float | None = Field(None, gt=0)
+    functions: FunctionsConfig = FunctionsConfig()
+    api: ApiConfig = ApiConfig()
+    waf: WafConfig = WafConfig()
+    dax: DaxConfig = DaxConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    edge: EdgeConfig = EdgeConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
+
+    @field_validator("serving_regions")
+    @classmethod
+    def _unique_regions(cls, regions: list[str]) -> list[str]:
+        if len(set(regions)) != len(regions):
+            raise ValueError("lists a region more than once")
+        return regions
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return days
+
+    @model_validator(mode="after")
+    def _home_serves(self) -> EnvironmentConfig:
+        # Writes go to the home region, and the regional API there is where creates land with
+        # the least latency; a home region without an API would only add a hop.
+        if self.home_region not in self.serving_regions:
+            raise ValueError(
+                f"home_region {self.home_region!r} must be one of serving_regions "
+                f"{self.serving_regions}"
+            )
+        return self
+
+    @property
+    def replica_regions(self) -> list[str]:
+        """Serving regions other than the home region: where the global table has replicas."""
+        return [r for r in self.serving_regions if r != self.home_region]
+
+
+class SqurlConfig(_Strict):
+    environments: dict[EnvName, EnvironmentConfig] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_environments(cls, data: Any) -> Any:
+        # The environment's name is its key in cdk.json; copying it in keeps the two equal.
+        if isinstance(data, Mapping) and isinstance(data.get("environments"), Mapping):
+            envs = {
+                key: ({**value, "name": key} if isinstance(value, Mapping) else value)
+                for key, value in data["environments"].items()
+            }
+            return {**data, "environments": envs}
+        return data
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in (CONTEXT_KEY, *item["loc"]))
+        lines.append(f"  {key}: {item['msg']}")
+    return "invalid squrl configuration in cdk.json context:\n" + "\n".join(lines)
+
+
+def _apply_override(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `environments.<env>.<path>` from a `-c squrl.<env>.<path>=<value>` CLI override."""
+    parts = dotted.split(".")
+    node: dict[str, Any] = raw.setdefault("environments", {})
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    if isinstance(value, str) and not isinstance(node.get(parts[-1]), str):
+        # CLI context values arrive as strings; JSON lets lists, numbers and booleans through,
+        # except where cdk.json holds a string (an account id must stay "0123...").
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)
+    node[parts[-1]] = value
+
+
+def load_config(context: Mapping[str, Any]) -> SqurlConfig:
+    """Validate the `squrl` context and apply `squrl.<env>.<key>=<value>` overrides."""
+    raw = context.get(CONTEXT_KEY)
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"context key {CONTEXT_KEY!r} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"cdk.json context key {CONTEXT_KEY!r} is missing or not an object; it must hold "
+            "an 'environments' object"
+        )
+    merged: dict[str, Any] = json.loads(json.dumps(raw))
+    prefix = CONTEXT_KEY + "."
+    for key in sorted(context):
+        if key.startswith(prefix):
+            _apply_override(merged, key[len(prefix) :], context[key])
+    try:
+        return SqurlConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def select_environments(config: SqurlConfig, selector: str | None) -> list[EnvironmentConfig]:
+    """All environments, or only the one named by `-c env=NAME`."""
+    if selector is None or selector == "":
+        return list(config.environments.values())
+    if selector not in config.environments:
+        known = ", ".join(sorted(config.environments))
+        raise ConfigError(f"unknown environment {selector!r} (-c env=...); known: {known}")
+    return [config.environments[selector]]

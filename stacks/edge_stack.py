@@ -1,0 +1,250 @@
+"""Edge stack: one per environment, in us-east-1 (CloudFront's region). docs/edge.md explains it.
+
+CloudFront (WAF, path-only cache key) -> Lambda@Edge origin request reading the nearest replica
+-> on a read failure, the origin group: the home region's API, failing over to the serving region
+nearest to it. Real-time logs go to a us-east-1 Kinesis stream for the click consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Aws, CfnOutput, Duration, Environment, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from constructs import Construct
+
+from cdk_constructs.compliance import acknowledge
+from cdk_constructs.edge_function import EdgeRedirectFunction
+from cdk_constructs.edge_logs import EdgeRequestLog
+from cdk_constructs.edge_waf import EdgeWaf
+from shared import table as table_def
+from shared.edge_config import EdgeBundleConfig
+from shared.edge_redirect import FAILOVER, ORIGIN_ROLE_HEADER, PRIMARY
+from shared.edge_regions import nearest_region, nearest_replica_map
+from shared.redirect import MAX_PERMANENT_AGE
+from stacks.api_stack import ApiStack
+from stacks.config import EnvironmentConfig
+
+EDGE_REGION = "us-east-1"
+FAILOVER_STATUS_CODES = (500, 502, 503, 504)
+# Every origin answer carries Cache-Control; anything that does not (API Gateway's own errors)
+# is not cached. Nothing is cached longer than the spec's longest lifetime.
+DEFAULT_TTL = Duration.seconds(0)
+MAX_TTL = Duration.seconds(MAX_PERMANENT_AGE)
+PRICE_CLASSES = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+
+
+def failover_region(config: EnvironmentConfig) -> str | None:
+    """The serving region nearest to the home region, or None with a single serving region."""
+    others = config.replica_regions
+    return nearest_region(config.home_region, others) if others else None
+
+
+class EdgeStack(Stack):
+    """Exposes `.distribution`, `.edge_function`, `.waf` and `.request_log` (`.stream`)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        apis: Mapping[str, ApiStack],
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=EDGE_REGION),
+            description=f"squrl {config.name} edge: CloudFront, Lambda@Edge redirects, WAF",
+            # The failover origin is another region's API: its host crosses regions.
+            cross_region_references=True,
+        )
+        self.config = config
+        retain = config.retain_data
+
+        bundle = EdgeBundleConfig(
+            table_name=table_def.table_name(config.name),
+            home_region=config.home_region,
+            serving_regions=tuple(config.serving_regions),
+            nearest_replica=nearest_replica_map(config.serving_regions),
+        )
+        self.edge_function = EdgeRedirectFunction(
+            self, "Redirect", env_name=config.name, bundle=bundle
+        )
+
+        self.request_log = EdgeRequestLog(
+            self,
+            "RequestLog",
+            env_name=config.name,
+            shards=config.edge.realtime_log_shards,
+            sampling_percent=config.edge.realtime_log_sampling_percent,
+            retain=retain,
+        )
+
+        self.waf: EdgeWaf | None = None
+        if config.waf.enabled:
+            self.waf = EdgeWaf(self, "Waf", name=f"squrl-{config.name}-edge", settings=config.waf)
+
+        self.cache_policy = cloudfront.CachePolicy(
+            self,
+            "PathOnly",
+            cache_policy_name=f"squrl-{config.name}-path-only",
+            comment="squrl redirects: the path is the whole key; lifetimes from Cache-Control",
+            min_ttl=Duration.seconds(0),
+            default_ttl=DEFAULT_TTL,
+            max_ttl=MAX_TTL,
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+            # Needed for CloudFront to compress; adds only the normalized encoding to the key.
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        # Accept reaches the function and the origin (404/410 negotiation) without entering the
+        # cache key; the negotiated answers are the ones kept out of the cache.
+        self.origin_request_policy = cloudfront.OriginRequestPolicy(
+            self,
+            "AcceptOnly",
+            origin_request_policy_name=f"squrl-{config.name}-accept-only",
+            comment="squrl redirects: forward Accept, nothing else",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list("Accept"),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
+        )
+
+        self.failover_region = failover_region(config)
+        primary = self._api_origin(apis[config.home_region], PRIMARY)
+        origin: cloudfront.IOrigin = primary
+        if self.failover_region is not None:
+            origin = origins.OriginGroup(
+                primary_origin=primary,
+                fallback_origin=self._api_origin(apis[self.failover_region], FAILOVER),
+                fallback_status_codes=list(FAILOVER_STATUS_CODES),
+            )
+
+        edge_lambdas = None
+        if config.edge.redirect_at_edge:
+            version = self.edge_function.version
+            edge_lambdas = [
+                cloudfront.EdgeLambda(
+                    event_type=cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST,
+                    function_version=version,
+                ),
+                cloudfront.EdgeLambda(
+                    event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+                    function_version=version,
+                ),
+            ]
+
+        certificate = None
+        domain_names = None
+        if config.short_domain:
+            domain_names = [config.short_domain]
+            if config.edge.certificate_arn:
+                certificate = acm.Certificate.from_certificate_arn(
+                    self, "Certificate", config.edge.certificate_arn
+                )
+            else:
+                # DNS validation: the deploy waits until the CNAME CloudFormation shows is
+                # published in the short domain's zone (docs/edge.md).
+                certificate = acm.Certificate(
+                    self,
+                    "Certificate",
+                    domain_name=config.short_domain,
+                    validation=acm.CertificateValidation.from_dns(),
+                )
+
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"squrl {config.name} short links",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+                cache_policy=self.cache_policy,
+                origin_request_policy=self.origin_request_policy,
+                compress=True,
+                edge_lambdas=edge_lambdas,
+                realtime_log_config=self.request_log.config,
+            ),
+            domain_names=domain_names,
+            certificate=certificate,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            enable_ipv6=True,
+            price_class=PRICE_CLASSES[config.edge.price_class],
+            web_acl_id=self.waf.web_acl.attr_arn if self.waf else None,
+            # The answers carry their own lifetimes; these only stop CloudFront's default
+            # 10-second error caching from holding a 404 without Cache-Control (API Gateway's
+            # own) or an outage's 5xx. CloudFront takes no setting for 410; squrl's 410s are
+            # `private`, which CloudFront honours by not caching them.
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0))
+                for status in (404, *FAILOVER_STATUS_CODES)
+            ],
+        )
+        self._acknowledge(config)
+
+        CfnOutput(self, "DistributionDomain", value=self.distribution.distribution_domain_name)
+        CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)
+        CfnOutput(self, "EdgeRequestStreamArn", value=self.request_log.stream.stream_arn)
+        CfnOutput(
+            self,
+            "ShortBaseUrl",
+            value=f"https://{config.short_domain or self.distribution.distribution_domain_name}",
+        )
+
+    def _api_origin(self, api: ApiStack, role: str) -> origins.HttpOrigin:
+        # The API's own region, written out: its `host` uses AWS::Region, which would name
+        # this stack's region here.
+        host = f"{api.api.rest_api_id}.execute-api.{api.region}.{Aws.URL_SUFFIX}"
+        return origins.HttpOrigin(
+            host,
+            origin_path=f"/{api.links_api.stage_name}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            # Fail over in seconds, not CloudFront's default 3 x 10 s: the regional redirect
+            # itself gives up within 5 s.
+            connection_attempts=2,
+            connection_timeout=Duration.seconds(2),
+            read_timeout=Duration.seconds(6),
+            custom_headers={ORIGIN_ROLE_HEADER: role},
+        )
+
+    def _acknowledge(self, config: EnvironmentConfig) -> None:
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "Short links are public and meant to work worldwide; restricting countries would "
+            "break links shared across borders. Abuse is handled by WAF.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR3",
+            "Standard access logs record every viewer's IP address, which squrl promises not to "
+            "keep. Real-time logs with an IP-free field list (shared.edge_log_fields) are the "
+            "access record instead.",
+        )
+        if not config.short_domain:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                f"{config.name} has no short domain, so it uses the *.cloudfront.net "
+                "certificate, whose TLS policy CloudFront fixes (TLSv1); environments with a "
+                "short domain use their own certificate with TLSv1.2_2021.",
+            )
+        if not config.waf.enabled:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                f"waf.enabled is false for {config.name} in cdk.json: a cost decision for an "
+                "environment without public traffic.",
+            )

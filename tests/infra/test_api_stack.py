@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared import table as table_def
+from tests.infra.helpers import (
+    function_by_name,
+    join,
+    methods,
+    only,
+    policy_statements_of_role,
+    resources,
+    role_of_function,
+)
+
+pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
+
+API_STACKS = [
+    ("dev", "us-east-1"),
+    ("staging", "us-east-1"),
+    ("staging", "eu-west-1"),
+    ("prod", "us-east-1"),
+    ("prod", "eu-west-1"),
+    ("prod", "ap-southeast-1"),
+]
+FUNCTIONS = {"create-url": 10, "redirect": 5, "get-url": 5}
+
+
+def api(synth, env, region):
+    return synth.templates[f"squrl-{env}-api-{region}"]
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_routes_and_api_keys(synth, env, region):
+    found = methods(api(synth, env, region))
+    routes = {key: props for key, props in found.items() if key[0] != "OPTIONS"}
+    expected = {
+        ("POST", "/urls"): (True, "create-url"),
+        ("POST", "/create"): (True, "create-url"),
+        ("GET", "/urls/{code}"): (True, "get-url"),
+        ("GET", "/urls/{code}/stats"): (True, "get-url"),
+        ("GET", "/{code}"): (False, "redirect"),
+        ("HEAD", "/{code}"): (False, "redirect"),
+        ("GET", "/health"): (False, "redirect"),
+    }
+    assert set(routes) == set(expected)
+    template = api(synth, env, region)
+    for key, (keyed, function) in expected.items():
+        props = routes[key]
+        assert props.get("ApiKeyRequired", False) is keyed, key
+        integration = props["Integration"]
+        assert integration["Type"] == "AWS_PROXY", key
+        target = join(integration["Uri"])
+        fn_id = next(
+            logical_id
+            for logical_id, fn in resources(template, "AWS::Lambda::Function").items()
+            if fn["Properties"]["FunctionName"] == f"squrl-{env}-{function}"
+        )
+        assert fn_id in target, key
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_create_body_is_validated_against_the_spec_schema(synth, env):
+    template = api(synth, env, "us-east-1")
+    model = only(template, "AWS::ApiGateway::Model")["Properties"]
+    schema = model["Schema"]
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["original_url"]
+    props = schema["properties"]
+    assert set(props) == {"original_url", "custom_code", "ttl_hours", "redirect_type"}
+    assert props["original_url"]["type"] == "string" and props["original_url"]["maxLength"] > 2048
+    assert props["ttl_hours"] == {"type": "integer", "minimum": 1, "maximum": 87600}
+    assert props["redirect_type"]["enum"] == [301, 302, 307, 308]
+    assert props["custom_code"]["type"] == "string"
+    validator = only(template, "AWS::ApiGateway::RequestValidator")["Properties"]
+    assert validator["ValidateRequestBody"] is True
+    for key in (("POST", "/urls"), ("POST", "/create")):
+        method = methods(template)[key]
+        assert "RequestValidatorId" in method
+        assert "application/json" in method["RequestModels"]
+
+
+EXPECTED_GATEWAY_RESPONSES = {
+    "BAD_REQUEST_BODY": ("400", "ValidationError"),
+    "ACCESS_DENIED": ("403", "Forbidden"),
+    "INVALID_API_KEY": ("403", "Forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "NotFound"),
+    "REQUEST_TOO_LARGE": ("413", "PayloadTooLarge"),
+    "THROTTLED": ("429", "RateLimitExceeded"),
+    "QUOTA_EXCEEDED": ("429", "RateLimitExceeded"),
+    "DEFAULT_5XX": (None, "InternalServerError"),
+}
+
+
+def test_gateway_errors_use_the_spec_body(synth):
+    template = api(synth, "prod", "eu-west-1")
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    for response_type, (status, error) in EXPECTED_GATEWAY_RESPONSES.items():
+        props = responses[response_type]
+        assert props.get("StatusCode") == status, response_type
+        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error", "message", "details"}, response_type
+        assert body["error"] == error, response_type
+        headers = props["ResponseParameters"]
+        assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
+        if status == "429":
+            assert int(headers["gatewayresponse.header.Retry-After"].strip("'")) > 0
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_usage_plan_and_key_follow_config(synth, env):
+    config = synth.config.environments[env]
+    template = api(synth, env, "us-east-1")
+    plan = only(template, "AWS::ApiGateway::UsagePlan")["Properties"]
+    assert plan["Throttle"] == {
+        "RateLimit": config.api.throttle_rate_limit,
+        "BurstLimit": config.api.throttle_burst_limit,
+    }
+    assert plan["Quota"] == {"Limit": config.api.quota_limit, "Period": config.api.quota_period}
+    only(template, "AWS::ApiGateway::ApiKey")
+    only(template, "AWS::ApiGateway::UsagePlanKey")
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_stage_traces_and_logs_without_personal_data(synth, env, region):
+    template = api(synth, env, region)
+    stage = only(template, "AWS::ApiGateway::Stage")["Properties"]
+    assert stage["TracingEnabled"] is True
+    assert stage["StageName"] == env
+    log_format = json.loads(stage["AccessLogSetting"]["Format"])
+    assert {"requestId", "status", "resourcePath", "responseLatency"} <= set(log_format)
+    rendered = json.dumps(log_format)
+    for personal in ("sourceIp", "userAgent", "caller", "identity.user", "cognito"):
+        assert personal not in rendered
+    (method_settings,) = stage["MethodSettings"]
+    assert method_settings["DataTraceEnabled"] is False
+    endpoint = only(template, "AWS::ApiGateway::RestApi")["Properties"]["EndpointConfiguration"]
+    assert endpoint["Types"] == ["REGIONAL"]
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_functions_runtime_settings(synth, env, region):
+    config = synth.config.environments[env]
+    template = api(synth, env, region)
+    for name, timeout in FUNCTIONS.items():
+        props = function_by_name(template, f"-{name}")
+        module = name.replace("-", "_")
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == f"functions.{module}.handler.handler"
+        assert props["Timeout"] == timeout
+        assert props["MemorySize"] == getattr(config.functions, module).memory_mb
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env_vars = props["Environment"]["Variables"]
+        assert env_vars["SQURL_ENV"] == env
+        assert env_vars["SQURL_TABLE_NAME"] == table_def.table_name(env)
+        assert env_vars["SQURL_HOME_REGION"] == config.home_region
+        assert env_vars["SQURL_CODE_LENGTH"] == str(config.code_length)
+        assert env_vars["SQURL_BLOCKLIST"] == ",".join(config.blocklist)
+        assert env_vars["POWERTOOLS_SERVICE_NAME"] == "squrl"
+        assert env_vars["POWERTOOLS_METRICS_NAMESPACE"] == "Squrl"
+        assert env_vars["LOG_LEVEL"] == config.log_level
+        # The analytics stack names its stream here; until it is on, clicks go nowhere.
+        assert bool(env_vars["SQURL_CLICK_STREAM"]) is config.analytics.enabled
+        base_url = join(env_vars["SQURL_SHORT_BASE_URL"])
+        own_hosts = join(env_vars["SQURL_OWN_HOSTS"])
+        assert ".execute-api." in own_hosts
+        if config.short_domain:
+            assert base_url == f"https://{config.short_domain}"
+            assert own_hosts.startswith(config.short_domain + ",")
+        else:
+            assert base_url.startswith("https://${") and base_url.endswith(f"/{env}")
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    assert {lg["Properties"]["RetentionInDays"] for lg in log_groups.values()} == {
+        config.log_retention_days
+    }
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_redirect_reaches_dax_only_where_enabled(synth, env, region):
+    config = synth.config.environments[env]
+    props = function_by_name(api(synth, env, region), "-redirect")
+    endpoint = props["Environment"]["Variables"]["SQURL_DAX_ENDPOINT"]
+    if config.dax.enabled:
+        assert "Fn::ImportValue" in endpoint
+        assert props["VpcConfig"]["SubnetIds"]
+    else:
+        assert endpoint == ""
+        assert "VpcConfig" not in props
+
+
+def _dynamodb_statements(template, suffix):
+    statements = policy_statements_of_role(template, role_of_function(template, suffix))
+    return [s for s in statements if any(a.startswith("dynamodb:") for a in _list(s["Action"]))]
+
+
+def _list(value):
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_least_privilege_table_access(synth, env, region):
+    config = synth.config.environments[env]
+    template = api(synth, env, region)
+    table = table_def.table_name(env)
+
+    for reader in ("-redirect", "-get-url"):
+        (statement,) = _dynamodb_statements(template, reader)
+        assert sorted(_list(statement["Action"])) == ["dynamodb:GetItem", "dynamodb:Query"]
+        arns = [join(r) for r in statement["Resource"]]
+        assert all(f":dynamodb:{region}:{config.account}:table/{table}" in a for a in arns)
+        assert all("*" not in a for a in arns)
+
+    (statement,) = _dynamodb_statements(template, "-create-url")
+    assert sorted(_list(statement["Action"])) == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    ]
+    arns = [join(r) for r in statement["Resource"]]
+    # Writes go to the home region whichever region served the request.
+    assert all(f":dynamodb:{config.home_region}:" in a for a in arns)
+    assert any(a.endswith(f"/index/{table_def.DEDUP_INDEX}") for a in arns)
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_waf_guards_the_stage(synth, env, region):
+    config = synth.config.environments[env]
+    template = api(synth, env, region)
+    acl = only(template, "AWS::WAFv2::WebACL")["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+        "RateLimitPerIp",
+        "BodyTooLarge",
+    } <= set(rules)
+    rate = rules["RateLimitPerIp"]
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == config.waf.rate_limit
+    response = rate["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert {"Name": "Retry-After", "Value": "60"} in response["ResponseHeaders"]
+    body = json.loads(acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]["Content"])
+    assert body["error"] == "RateLimitExceeded"
+    size = rules["BodyTooLarge"]["Action"]["Block"]["CustomResponse"]
+    assert size["ResponseCode"] == 413
+    association = only(template, "AWS::WAFv2::WebACLAssociation")["Properties"]
+    stage_id = next(iter(resources(template, "AWS::ApiGateway::Stage")))
+    assert stage_id in join(association["ResourceArn"])
+
+
+def test_cors_preflight_lists_configured_origins(synth):
+    config = synth.config.environments["staging"]
+    template = api(synth, "staging", "us-east-1")
+    preflights = {k[1]: v for k, v in methods(template).items() if k[0] == "OPTIONS"}
+    assert set(preflights) == {"/urls", "/create", "/urls/{code}", "/urls/{code}/stats"}
+    (origin,) = config.api.cors_allowed_origins
+    for props in preflights.values():
+        headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"

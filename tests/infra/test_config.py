@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from stacks.config import ConfigError, load_config, select_environments
+
+pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
+
+
+def test_cdk_json_declares_the_three_environments(context):
+    config = load_config(context)
+    assert set(config.environments) == {"dev", "staging", "prod"}
+    assert config.environments["dev"].serving_regions == ["us-east-1"]
+    assert {"us-east-1", "eu-west-1", "ap-southeast-1"} <= set(
+        config.environments["prod"].serving_regions
+    )
+    assert config.environments["dev"].dax.enabled is False
+    assert config.environments["prod"].dax.enabled is True
+
+
+def test_missing_value_names_the_key(context):
+    broken = copy.deepcopy(context)
+    del broken["squrl"]["environments"]["staging"]["account"]
+    with pytest.raises(ConfigError, match=r"squrl\.environments\.staging\.account: Field required"):
+        load_config(broken)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key"),
+    [
+        (("prod", "home_region"), "moon-base-1", "squrl.environments.prod.home_region"),
+        (("dev", "code_length"), 3, "squrl.environments.dev.code_length"),
+        (("dev", "log_retention_days"), 10, "squrl.environments.dev.log_retention_days"),
+        (("dev", "dax", "node_tpye"), "x", "squrl.environments.dev.dax.node_tpye"),
+        (("dev", "waf", "rate_limit"), 1, "squrl.environments.dev.waf.rate_limit"),
+        (("dev", "api", "cors_allowed_origins"), ["ftp://x"], "cors_allowed_origins"),
+    ],
+)
+def test_wrong_value_names_the_key(context, path, value, key):
+    broken = copy.deepcopy(context)
+    node = broken["squrl"]["environments"]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(broken)
+
+
+def test_home_region_must_serve(context):
+    broken = copy.deepcopy(context)
+    broken["squrl"]["environments"]["dev"]["home_region"] = "eu-west-1"
+    with pytest.raises(ConfigError, match="home_region 'eu-west-1' must be one of"):
+        load_config(broken)
+
+
+def test_missing_squrl_context_is_explained():
+    with pytest.raises(ConfigError, match="'squrl' is missing"):
+        load_config({})
+
+
+def test_unknown_environment_lists_known_ones(context):
+    config = load_config(context)
+    with pytest.raises(ConfigError, match=r"unknown environment 'qa'.*known: dev, prod, staging"):
+        select_environments(config, "qa")
+    assert [e.name for e in select_environments(config, "staging")] == ["staging"]
+    assert [e.name for e in select_environments(config, None)] == ["dev", "staging", "prod"]
+
+
+def test_cli_override_replaces_one_value(context):
+    overridden = {
+        **context,
+        "squrl.dev.account": "444444444444",
+        "squrl.dev.waf.enabled": "false",
+        "squrl.dev.serving_regions": '["us-east-1","eu-west-1"]',
+    }
+    dev = load_config(overridden).environments["dev"]
+    assert dev.account == "444444444444"
+    assert dev.waf.enabled is False
+    assert dev.replica_regions == ["eu-west-1"]

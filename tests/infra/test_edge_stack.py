@@ -1,0 +1,239 @@
+"""Every environment's edge stack: CloudFront, Lambda@Edge, origin group, WAF, real-time logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from shared.edge_log_fields import FIELDS
+from tests.infra.helpers import only, resources
+
+pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+def edge_template(synth: Any, env: str) -> dict[str, Any]:
+    name = f"squrl-{env}-edge-us-east-1"
+    assert synth.stack_regions[name] == "us-east-1"
+    return synth.templates[name]
+
+
+def distribution_config(synth: Any, env: str) -> dict[str, Any]:
+    return only(edge_template(synth, env), "AWS::CloudFront::Distribution")["Properties"][
+        "DistributionConfig"
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_one_distribution_with_the_edge_function_on_origin_request(synth: Any, env: str) -> None:
+    template = edge_template(synth, env)
+    config = distribution_config(synth, env)
+    behavior = config["DefaultCacheBehavior"]
+    version_id = next(iter(resources(template, "AWS::Lambda::Version")))
+    associations = {
+        a["EventType"]: a["LambdaFunctionARN"] for a in behavior["LambdaFunctionAssociations"]
+    }
+    assert associations == {
+        "origin-request": {"Ref": version_id},
+        "origin-response": {"Ref": version_id},
+    }
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert behavior["Compress"] is True
+    assert config["HttpVersion"] == "http2and3"
+    assert config["Enabled"] is True
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_edge_function_has_no_environment_and_runs_on_x86(synth: Any, env: str) -> None:
+    functions = [
+        f["Properties"]
+        for f in resources(edge_template(synth, env), "AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == f"squrl-{env}-edge-redirect"
+    ]
+    assert len(functions) == 1
+    function = functions[0]
+    assert "Environment" not in function
+    assert "TracingConfig" not in function and "Layers" not in function
+    assert function["Architectures"] == ["x86_64"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Handler"] == "functions.edge_redirect.handler.handler"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_edge_role_reads_only_the_table_in_each_serving_region(synth: Any, env: str) -> None:
+    template = edge_template(synth, env)
+    function = next(
+        f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == f"squrl-{env}-edge-redirect"
+    )
+    edge_role = function["Role"]["Fn::GetAtt"][0]
+    trust = resources(template, "AWS::IAM::Role")[edge_role]["Properties"]
+    principals = json.dumps(trust["AssumeRolePolicyDocument"])
+    assert "edgelambda.amazonaws.com" in principals and "lambda.amazonaws.com" in principals
+    statements = [
+        s
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": edge_role} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    dynamo = [s for s in statements if "dynamodb" in json.dumps(s["Action"])]
+    assert len(dynamo) == 1 and dynamo[0]["Action"] == "dynamodb:GetItem"
+    text = json.dumps(dynamo[0]["Resource"])
+    for region in synth.config.environments[env].serving_regions:
+        assert f"dynamodb:{region}:" in text
+    assert f"table/squrl-urls-{env}" in text
+
+
+def test_origin_group_fails_over_to_the_nearest_other_region(synth: Any) -> None:
+    for env, failover in (("staging", "eu-west-1"), ("prod", "eu-west-1")):
+        config = distribution_config(synth, env)
+        groups = config["OriginGroups"]["Items"]
+        assert len(groups) == 1
+        assert groups[0]["FailoverCriteria"]["StatusCodes"]["Items"] == [500, 502, 503, 504]
+        members = [m["OriginId"] for m in groups[0]["Members"]["Items"]]
+        origins = {o["Id"]: o for o in config["Origins"]}
+        primary, secondary = (origins[m] for m in members)
+        assert ".execute-api.us-east-1." in json.dumps(primary["DomainName"])
+        assert f".execute-api.{failover}." in json.dumps(secondary["DomainName"])
+        assert "AWS::Region" not in json.dumps(secondary["DomainName"])
+        roles = [o["OriginCustomHeaders"][0]["HeaderValue"] for o in (primary, secondary)]
+        assert roles == ["primary", "failover"]
+        assert primary["OriginPath"] == secondary["OriginPath"] == f"/{env}"
+        assert config["DefaultCacheBehavior"]["TargetOriginId"] == groups[0]["Id"]
+
+
+def test_a_single_region_environment_has_one_origin_and_no_group(synth: Any) -> None:
+    config = distribution_config(synth, "dev")
+    assert "OriginGroups" not in config
+    assert len(config["Origins"]) == 1
+    assert config["Origins"][0]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cache_key_is_the_path_alone(synth: Any, env: str) -> None:
+    template = edge_template(synth, env)
+    policy = only(template, "AWS::CloudFront::CachePolicy")["Properties"]["CachePolicyConfig"]
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["CookiesConfig"]["CookieBehavior"] == "none"
+    assert key["HeadersConfig"]["HeaderBehavior"] == "none"
+    assert key["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+    assert policy["MaxTTL"] == 3600 and policy["DefaultTTL"] == 0 and policy["MinTTL"] == 0
+    forwarded = only(template, "AWS::CloudFront::OriginRequestPolicy")["Properties"][
+        "OriginRequestPolicyConfig"
+    ]
+    assert forwarded["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Accept"]}
+    assert forwarded["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cloudfront_scope_waf_with_a_429_rate_rule(synth: Any, env: str) -> None:
+    template = edge_template(synth, env)
+    acl_id, acl = next(iter(resources(template, "AWS::WAFv2::WebACL").items()))
+    props = acl["Properties"]
+    assert props["Scope"] == "CLOUDFRONT"
+    rules = {rule["Name"]: rule for rule in props["Rules"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList"} <= set(rules)
+    rate = rules["RateLimitPerIp"]
+    assert (
+        rate["Statement"]["RateBasedStatement"]["Limit"]
+        == synth.config.environments[env].waf.rate_limit
+    )
+    assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    assert distribution_config(synth, env)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_real_time_logs_carry_the_shared_field_list_and_no_ip(synth: Any, env: str) -> None:
+    template = edge_template(synth, env)
+    config_id, log_config = next(
+        iter(resources(template, "AWS::CloudFront::RealtimeLogConfig").items())
+    )
+    props = log_config["Properties"]
+    assert props["Fields"] == list(FIELDS)
+    assert "c-ip" not in props["Fields"] and "x-forwarded-for" not in props["Fields"]
+    assert props["SamplingRate"] == 100
+    stream_id = next(iter(resources(template, "AWS::Kinesis::Stream")))
+    endpoint = props["EndPoints"][0]["KinesisStreamConfig"]
+    assert endpoint["StreamArn"] == {"Fn::GetAtt": [stream_id, "Arn"]}
+    behavior = distribution_config(synth, env)["DefaultCacheBehavior"]
+    assert behavior["RealtimeLogConfigArn"] == {"Ref": config_id}
+
+
+def test_certificates(synth: Any) -> None:
+    dev = distribution_config(synth, "dev")
+    # No ViewerCertificate: CloudFront's own *.cloudfront.net certificate.
+    assert dev.get("ViewerCertificate", {"CloudFrontDefaultCertificate": True}) == {
+        "CloudFrontDefaultCertificate": True
+    }
+    assert "Aliases" not in dev
+    for env in ("staging", "prod"):
+        config = distribution_config(synth, env)
+        assert config["Aliases"] == [synth.config.environments[env].short_domain]
+        viewer = config["ViewerCertificate"]
+        assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+        assert viewer["SslSupportMethod"] == "sni-only"
+        assert "AcmCertificateArn" in viewer
+
+
+def test_error_caching_is_left_to_the_answers(synth: Any) -> None:
+    errors = distribution_config(synth, "prod")["CustomErrorResponses"]
+    assert {e["ErrorCode"]: e["ErrorCachingMinTTL"] for e in errors} == {
+        404: 0,
+        500: 0,
+        502: 0,
+        503: 0,
+        504: 0,
+    }
+    assert all("ResponsePagePath" not in e for e in errors)
+
+
+def test_the_bundle_holds_only_what_the_handler_imports(synth: Any) -> None:
+    asset = synth.environments["prod"].edge.edge_function.asset
+    files = sorted(
+        os.path.relpath(os.path.join(d, f), asset.path)
+        for d, _, fs in os.walk(asset.path)
+        for f in fs
+    )
+    assert "functions/edge_redirect/bundle_config.py" in files
+    assert "functions/edge_redirect/handler.py" in files
+    assert "shared/redirect.py" in files
+    # Nothing the API functions need: no pydantic models, no Powertools, no third-party code.
+    for absent in ("shared/models.py", "shared/api.py", "shared/service.py"):
+        assert absent not in files
+    assert not [f for f in files if f.split("/")[0] not in ("functions", "shared")]
+
+
+def test_the_bundle_imports_alone_and_reads_its_own_configuration(synth: Any) -> None:
+    """The bundle, and only it, on the path: pydantic and Powertools are made unimportable."""
+    asset = synth.environments["prod"].edge.edge_function.asset
+    code = f"""
+import sys
+sys.path.insert(0, {str(asset.path)!r})
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('pydantic', 'aws_lambda_powertools', 'nanoid'):
+            raise ImportError('not in the edge bundle: ' + name)
+sys.meta_path.insert(0, Refuse())
+import functions.edge_redirect.handler as h
+assert h.__file__.startswith({str(asset.path)!r}), h.__file__
+print(h.config.table_name, h.read_region)
+"""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["squrl-urls-prod", "eu-west-1"]

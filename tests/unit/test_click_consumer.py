@@ -1,0 +1,344 @@
+"""The click consumer against moto: batched atomic counts, exact under redelivery, poison aside."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from devserver.click_stream import log_subscription_record
+from shared import repository, stats
+from shared.clicks import ClickEvent, click_event
+from shared.stats import ClickCounter, StreamRecord
+from tests.unit.events import context
+
+TABLE = "squrl-urls-test"
+STREAM = "squrl-clicks-test"
+SHARD = "shardId-000000000000"
+DAY_MS = 1_790_000_000_000  # 2026-09-21T14:13:20Z
+MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148"
+
+
+class CountingClient:
+    """The moto client, with every write kept for inspection and failures injected on demand."""
+
+    def __init__(self, client: Any):
+        self._client = client
+        self.transactions: list[list[dict[str, Any]]] = []
+        self.fail_transactions: set[int] = set()
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        attempt = len(self.transactions)
+        self.transactions.append(kwargs["TransactItems"])
+        if attempt in self.fail_transactions:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                "TransactWriteItems",
+            )
+        return self._client.transact_write_items(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def put_link(dynamodb: Any, code: str, owner: str = "owner-1") -> None:
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item=repository.to_item(
+            {
+                "short_code": code,
+                "original_url": f"https://example.com/{code}",
+                "created_at": "2026-09-01T00:00:00Z",
+                "click_count": 0,
+                "status": "active",
+                "redirect_type": 301,
+                "owner_id": owner,
+            }
+        ),
+    )
+
+
+def click(code: str, n: int, *, user_agent: str = MAC, referer: str | None = None) -> ClickEvent:
+    return click_event(
+        code,
+        user_agent=user_agent,
+        referer=referer,
+        country="DE",
+        ts_ms=DAY_MS + n,
+        event_id=f"{code}-{n}",
+    )
+
+
+def records(events: list[ClickEvent], first_sequence: int = 1000) -> list[StreamRecord]:
+    return [
+        StreamRecord(str(first_sequence + i), event.to_json().encode())
+        for i, event in enumerate(events)
+    ]
+
+
+def link(dynamodb: Any, code: str) -> dict[str, Any]:
+    item = repository.get_link(dynamodb, TABLE, code, consistent=True)
+    assert item is not None
+    return item
+
+
+def stats_of(dynamodb: Any, code: str) -> dict[str, Any]:
+    stats_item = repository.get_link(dynamodb, TABLE, stats.stats_key(code), consistent=True)
+    return stats.link_stats(stats_item, link(dynamodb, code))
+
+
+@pytest.fixture
+def client(dynamodb: Any) -> CountingClient:
+    return CountingClient(dynamodb)
+
+
+@pytest.fixture
+def dead_letters() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def counter(client: CountingClient, dead_letters: list[dict[str, Any]]) -> ClickCounter:
+    return ClickCounter(client, TABLE, dead_letters.extend, time.time)
+
+
+def test_100000_clicks_on_one_code_are_one_update_per_batch(
+    dynamodb: Any, client: CountingClient, counter: ClickCounter
+) -> None:
+    put_link(dynamodb, "viral")
+    batch_size, batches = 1000, 100
+    for batch in range(batches):
+        events = [
+            # One in ten is a crawler; the rest are people.
+            click(
+                "viral", batch * batch_size + i, user_agent="Googlebot/2.1" if i % 10 == 0 else MAC
+            )
+            for i in range(batch_size)
+        ]
+        outcome = counter.count(STREAM, SHARD, records(events, batch * batch_size))
+        assert outcome.failed_from is None
+    assert len(client.transactions) == batches
+    for actions in client.transactions:
+        link_updates = [a for a in actions if a["Update"]["Key"]["short_code"]["S"] == "viral"]
+        assert len(link_updates) == 1
+        assert len(actions) == 3  # checkpoint, link counters, stats counters
+    item = link(dynamodb, "viral")
+    assert item["click_count"] == 90_000 and item["bot_clicks"] == 10_000
+    body = stats_of(dynamodb, "viral")
+    assert body["daily"] == [{"date": "2026-09-21", "clicks": 90_000}]
+    assert body["devices"] == [{"device": "desktop", "clicks": 90_000}]
+    assert body["countries"] == [{"country": "DE", "clicks": 90_000}]
+    assert body["referrers"] == [{"domain": "(direct)", "clicks": 90_000}]
+
+
+def test_a_redelivered_batch_is_not_counted_again(
+    dynamodb: Any, client: CountingClient, counter: ClickCounter
+) -> None:
+    put_link(dynamodb, "abc123")
+    batch = records([click("abc123", i) for i in range(50)])
+    assert counter.count(STREAM, SHARD, batch).human_clicks == 50
+    again = counter.count(STREAM, SHARD, batch)
+    assert again.human_clicks == 0 and again.skipped_records == 50
+    # Lambda retrying from the middle, with newer records appended.
+    newer = records([click("abc123", i) for i in range(50, 60)], first_sequence=1050)
+    assert counter.count(STREAM, SHARD, batch[25:] + newer).human_clicks == 10
+    assert link(dynamodb, "abc123")["click_count"] == 60
+
+
+def test_a_failed_chunk_is_retried_from_its_first_record_without_double_counting(
+    dynamodb: Any, client: CountingClient, counter: ClickCounter
+) -> None:
+    codes = [f"code{n:03d}" for n in range(120)]
+    for code in codes:
+        put_link(dynamodb, code)
+    # 120 codes need three transactions of at most 49 codes; the second one fails.
+    batch = records([click(code, n) for n, code in enumerate(codes)])
+    client.fail_transactions = {1}
+    outcome = counter.count(STREAM, SHARD, batch)
+    assert outcome.failed_from == batch[49].sequence_number
+    assert outcome.human_clicks == 49
+    # What Lambda does with the answer: deliver again from the reported record.
+    redelivery = [r for r in batch if int(r.sequence_number) >= int(outcome.failed_from)]
+    assert counter.count(STREAM, SHARD, redelivery).human_clicks == 71
+    assert all(link(dynamodb, code)["click_count"] == 1 for code in codes)
+
+
+def test_a_record_with_too_many_codes_for_one_transaction_is_split_and_resumable(
+    dynamodb: Any, client: CountingClient, counter: ClickCounter
+) -> None:
+    codes = [f"many{n:03d}" for n in range(130)]
+    for code in codes:
+        put_link(dynamodb, code)
+    one_record = [
+        StreamRecord(
+            "5000", log_subscription_record([click(c, n) for n, c in enumerate(codes)], "g")
+        )
+    ]
+    client.fail_transactions = {2}
+    first = counter.count(STREAM, SHARD, one_record)
+    assert first.failed_from == "5000" and first.human_clicks == 98
+    second = counter.count(STREAM, SHARD, one_record)
+    assert second.failed_from is None and second.human_clicks == 32
+    assert sum(link(dynamodb, code)["click_count"] for code in codes) == 130
+    assert counter.count(STREAM, SHARD, one_record).skipped_records == 1
+
+
+def test_a_poison_record_goes_to_the_dead_letter_queue_alone(
+    dynamodb: Any, counter: ClickCounter, dead_letters: list[dict[str, Any]]
+) -> None:
+    put_link(dynamodb, "abc123")
+    batch = records([click("abc123", i) for i in range(10)])
+    batch.insert(5, StreamRecord("1004999", b"\x00\x01 not a click"))
+    batch.sort(key=lambda r: int(r.sequence_number))
+    outcome = counter.count(STREAM, SHARD, batch)
+    assert outcome.failed_from is None and outcome.poison_records == 1
+    assert outcome.human_clicks == 10
+    [entry] = dead_letters
+    assert entry["sequence_number"] == "1004999" and entry["shard"] == SHARD
+    assert base64.b64decode(entry["data_base64"]) == b"\x00\x01 not a click"
+    assert link(dynamodb, "abc123")["click_count"] == 10
+
+
+def test_a_full_dead_letter_queue_fails_the_batch_instead_of_losing_the_record(
+    dynamodb: Any, client: CountingClient
+) -> None:
+    put_link(dynamodb, "abc123")
+
+    def refuse(entries: list[dict[str, Any]]) -> None:
+        raise RuntimeError("queue unavailable")
+
+    failing = ClickCounter(client, TABLE, refuse, time.time)
+    batch = [*records([click("abc123", 0)]), StreamRecord("2000", b"garbage")]
+    outcome = failing.count(STREAM, SHARD, batch)
+    assert outcome.failed_from == "1000"
+    assert link(dynamodb, "abc123")["click_count"] == 0
+
+
+def test_duplicate_deliveries_of_one_click_in_a_batch_count_once(
+    dynamodb: Any, counter: ClickCounter
+) -> None:
+    put_link(dynamodb, "abc123")
+    same = click("abc123", 1)
+    outcome = counter.count(STREAM, SHARD, records([same, same, click("abc123", 2)]))
+    assert outcome.human_clicks == 2 and outcome.duplicate_clicks == 1
+
+
+def test_clicks_for_a_deleted_link_leave_no_stray_items(
+    dynamodb: Any, counter: ClickCounter
+) -> None:
+    put_link(dynamodb, "alive")
+    outcome = counter.count(
+        STREAM, SHARD, records([click("alive", 1), click("gone", 2), click("gone", 3)])
+    )
+    assert outcome.failed_from is None
+    assert outcome.human_clicks == 1 and outcome.missing_link_clicks == 2
+    assert repository.get_link(dynamodb, TABLE, "gone", consistent=True) is None
+    assert repository.get_link(dynamodb, TABLE, stats.stats_key("gone"), consistent=True) is None
+    assert link(dynamodb, "alive")["click_count"] == 1
+
+
+def test_a_concurrent_commit_is_noticed_and_the_batch_recounted(
+    dynamodb: Any, client: CountingClient, counter: ClickCounter
+) -> None:
+    put_link(dynamodb, "abc123")
+    batch = records([click("abc123", i) for i in range(4)])
+    original = client.transact_write_items
+    raced = []
+
+    def racing(**kwargs: Any) -> Any:
+        if not raced:
+            # Another invocation commits the first two records just before this one.
+            raced.append(True)
+            ClickCounter(dynamodb, TABLE, list, time.time).count(STREAM, SHARD, batch[:2])
+        return original(**kwargs)
+
+    client.transact_write_items = racing  # type: ignore[method-assign]
+    outcome = counter.count(STREAM, SHARD, batch)
+    assert outcome.human_clicks == 2
+    assert link(dynamodb, "abc123")["click_count"] == 4
+
+
+def test_stats_split_human_breakdown_from_bots(dynamodb: Any, counter: ClickCounter) -> None:
+    put_link(dynamodb, "abc123")
+    events = (
+        [click("abc123", i, user_agent=PHONE, referer="https://t.co/x?y=1") for i in range(3)]
+        + [click("abc123", 10 + i, referer="https://news.example.com/") for i in range(2)]
+        + [click("abc123", 20, user_agent="curl/8.5.0", referer="https://spam.example/")]
+    )
+    counter.count(STREAM, SHARD, records(events))
+    assert stats_of(dynamodb, "abc123") == {
+        "short_code": "abc123",
+        "click_count": 5,
+        "bot_clicks": 1,
+        "daily": [{"date": "2026-09-21", "clicks": 5}],
+        "referrers": [
+            {"domain": "t.co", "clicks": 3},
+            {"domain": "news.example.com", "clicks": 2},
+        ],
+        "countries": [{"country": "DE", "clicks": 5}],
+        "devices": [{"device": "mobile", "clicks": 3}, {"device": "desktop", "clicks": 2}],
+    }
+
+
+@pytest.fixture
+def consumer(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="squrl-clicks-dlq-test")["QueueUrl"]
+    monkeypatch.setenv("SQURL_CLICK_DLQ_URL", queue_url)
+    from functions.click_consumer import handler as module
+
+    monkeypatch.setattr(module, "DEAD_LETTER_QUEUE_URL", queue_url)
+    monkeypatch.setattr(module, "sqs", sqs)
+    monkeypatch.setattr(module.counter, "client", dynamodb)
+    yield module, queue_url
+
+
+def kinesis_event(batch: list[StreamRecord]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventSourceARN": f"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}",
+                "eventID": f"{SHARD}:{record.sequence_number}",
+                "kinesis": {
+                    "sequenceNumber": record.sequence_number,
+                    "partitionKey": "p",
+                    "data": base64.b64encode(record.data).decode(),
+                },
+            }
+            for record in batch
+        ]
+    }
+
+
+def test_the_handler_reports_no_failures_and_parks_poison_in_sqs(
+    dynamodb: Any, consumer: tuple[Any, str]
+) -> None:
+    module, queue_url = consumer
+    put_link(dynamodb, "abc123")
+    batch = [*records([click("abc123", i) for i in range(3)]), StreamRecord("9999", b"{oops")]
+    response = module.handler(kinesis_event(batch), context("click_consumer"))
+    assert response == {"batchItemFailures": []}
+    assert link(dynamodb, "abc123")["click_count"] == 3
+    messages = module.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["sequence_number"] for m in messages] == ["9999"]
+
+
+def test_the_handler_names_the_first_record_to_deliver_again(
+    dynamodb: Any, consumer: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, _ = consumer
+    put_link(dynamodb, "abc123")
+    failing = CountingClient(dynamodb)
+    failing.fail_transactions = {0}
+    monkeypatch.setattr(module.counter, "client", failing)
+    batch = records([click("abc123", i) for i in range(3)])
+    response = module.handler(kinesis_event(batch), context("click_consumer"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}]}

@@ -1,0 +1,146 @@
+"""Reading the click stream's two record shapes: log subscriptions and CloudFront real-time logs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from devserver.click_stream import log_subscription_record
+from shared.click_records import PoisonRecord, decode_record
+from shared.clicks import BOT, DIRECT, MOBILE, click_from_headers
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1"
+# The order is the edge's to choose; the decoder takes it as given.
+FIELDS = (
+    "timestamp",
+    "c-ip",
+    "cs-method",
+    "cs-uri-stem",
+    "sc-status",
+    "cs-referer",
+    "cs-user-agent",
+    "x-edge-request-id",
+    "c-country",
+)
+
+
+def edge_line(**values: str) -> str:
+    row = {
+        "timestamp": "1790000000.123",
+        "c-ip": "203.0.113.9",
+        "cs-method": "GET",
+        "cs-uri-stem": "/abc123",
+        "sc-status": "301",
+        "cs-referer": "https://news.example.com/item?id=7",
+        "cs-user-agent": IPHONE.replace(" ", "%20"),
+        "x-edge-request-id": "req-1",
+        "c-country": "JP",
+        **values,
+    }
+    return "\t".join(row[name] for name in FIELDS)
+
+
+def test_a_log_subscription_record_holds_many_clicks() -> None:
+    events = [click_from_headers(code, {"user-agent": IPHONE}, 1_790_000_000) for code in "abc"]
+    record = log_subscription_record(events, "/aws/lambda/redirect")
+    assert decode_record(record) == events
+
+
+def test_a_runtime_prefix_before_the_click_line_is_ignored() -> None:
+    event = click_from_headers("abc123", {}, 1_790_000_000)
+    envelope = {
+        "messageType": "DATA_MESSAGE",
+        "logEvents": [
+            {"id": "1", "timestamp": 0, "message": "2026-11-23T12:00:00Z\t" + event.to_json()}
+        ],
+    }
+    assert decode_record(gzip.compress(json.dumps(envelope).encode())) == [event]
+
+
+def test_a_control_message_holds_no_clicks() -> None:
+    envelope = {"messageType": "CONTROL_MESSAGE", "logEvents": [{"message": "CWL CONTROL"}]}
+    assert decode_record(gzip.compress(json.dumps(envelope).encode())) == []
+
+
+def test_an_edge_line_becomes_a_click_without_ip_or_user_agent() -> None:
+    [event] = decode_record(edge_line().encode(), FIELDS)
+    assert event.code == "abc123" and event.source == "edge" and event.id == "req-1"
+    assert event.ts == 1_790_000_000_123
+    assert event.referrer == "news.example.com" and event.country == "JP"
+    assert event.device == MOBILE
+    assert "203.0.113.9" not in event.to_json() and "iPhone" not in event.to_json()
+
+
+def test_edge_lines_that_are_not_clicks_are_skipped() -> None:
+    lines = [
+        edge_line(**{"cs-method": "HEAD"}),
+        edge_line(**{"sc-status": "404"}),
+        edge_line(**{"sc-status": "200", "cs-uri-stem": "/urls"}),
+        edge_line(**{"cs-uri-stem": "/urls/abc123/stats"}),
+        edge_line(**{"cs-user-agent": "Googlebot/2.1", "cs-referer": "-", "c-country": "-"}),
+    ]
+    [bot] = decode_record("\n".join(lines).encode(), FIELDS)
+    assert bot.device == BOT and bot.referrer == DIRECT and bot.country == "unknown"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x1f\x8b not really gzip",
+        gzip.compress(b"[1, 2]", mtime=0),
+        gzip.compress(
+            json.dumps({"messageType": "DATA_MESSAGE", "logEvents": [{"message": "hi"}]}).encode(),
+            mtime=0,
+        ),
+        b'{"squrl_click": 1, "code": "abc"}',
+        b'{"not": "a click"}',
+        b"\xff\xfe\xfa",
+        b"a\tline\twith\ttoo few fields",
+        edge_line(timestamp="yesterday").encode(),
+    ],
+    ids=[
+        "broken-gzip",
+        "gzip-not-an-envelope",
+        "log-line-not-a-click",
+        "click-missing-fields",
+        "json-not-a-click",
+        "not-utf8",
+        "wrong-field-count",
+        "edge-bad-timestamp",
+    ],
+)
+def test_unreadable_records_are_poison(data: bytes) -> None:
+    with pytest.raises(PoisonRecord):
+        decode_record(data, FIELDS)
+
+
+def test_the_edge_stacks_own_field_list_is_read_by_default() -> None:
+    from shared.edge_log_fields import FIELDS as EDGE_FIELDS
+
+    row = {
+        "timestamp": "1790000000.5",
+        "sc-status": "302",
+        "cs-method": "GET",
+        "cs-uri-stem": "/abc123?utm_source=newsletter",
+        "x-edge-location": "FRA56-P1",
+        "x-edge-request-id": "abcDEF123==",
+        "cs-user-agent": IPHONE.replace(" ", "%20"),
+        "cs-referer": "https://www.example.org/page?q=1",
+        "c-country": "FR",
+    }
+    line = "\t".join(row.get(name, "-") for name in EDGE_FIELDS)
+    [event] = decode_record(line.encode())
+    assert (event.code, event.referrer, event.country, event.device) == (
+        "abc123",
+        "www.example.org",
+        "FR",
+        MOBILE,
+    )
+    assert "utm_source" not in event.to_json() and "FRA56" not in event.to_json()
+
+
+def test_an_edge_field_list_without_the_needed_fields_is_refused() -> None:
+    with pytest.raises(PoisonRecord, match="c-country"):
+        decode_record(edge_line().encode(), tuple(f for f in FIELDS if f != "c-country"))
