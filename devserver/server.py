@@ -109,7 +109,8 @@ class LocalSqurl:
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
         # Before the redirect is imported: its click recorder is configured at import.
         self.clicks = LocalClickStream(self.emulator.endpoint, REGION)
-        rate = float(os.environ.get("SQURL_RATE_LIMIT", "100"))
+        # Generous by default, so scripts against a laptop are not throttled by surprise.
+        rate = float(os.environ.get("SQURL_RATE_LIMIT", "500"))
         burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
         gateway = Gateway(self.api_key, rate=rate, burst=burst, region=REGION)
         # Import every handler now, as Lambda's init would, so the first request is not slow.
