@@ -45,13 +45,13 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 synth: install ## Synthesize every environment (cdk-nag included) into cdk.out/
-	$(CDK) synth --all --quiet
+	$(CDK) synth --quiet
 
 deploy: install ## Deploy one environment: make deploy ENV=dev|staging|prod
 	$(CDK) deploy --context env=$(ENV) --all --require-approval broadening
 
 diff: install ## Show what a deploy of ENV would change
-	$(CDK) diff --context env=$(ENV) --all
+	$(CDK) diff --context env=$(ENV)
 
 bench: $(VENV)/.installed ## Run the benchmarks under bench/
 	$(PY) -m bench

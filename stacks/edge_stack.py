@@ -177,7 +177,10 @@ class EdgeStack(Stack):
             ),
             domain_names=domain_names,
             certificate=certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only a custom certificate takes a security policy; the default one is fixed.
+            minimum_protocol_version=(
+                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None
+            ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_ipv6=True,
             price_class=PRICE_CLASSES[config.edge.price_class],
