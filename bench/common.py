@@ -26,6 +26,25 @@ LAMBDA_LIKE_ENV = {
 }
 
 
+def compare_in_fresh_interpreters(
+    statements: dict[str, str], repeats: int = 15
+) -> dict[str, dict[str, float]]:
+    """`time_in_fresh_interpreter` for several statements, their samples interleaved round by
+    round, so a noisy neighbour slows them all alike and their ratio stays meaningful."""
+    samples: dict[str, list[float]] = {name: [] for name in statements}
+    for _ in range(repeats):
+        for name, statement in statements.items():
+            samples[name].append(time_in_fresh_interpreter(statement, repeats=1)["median_ms"])
+    return {
+        name: {
+            "median_ms": round(statistics.median(values), 1),
+            "min_ms": round(min(values), 1),
+            "max_ms": round(max(values), 1),
+        }
+        for name, values in samples.items()
+    }
+
+
 def time_in_fresh_interpreter(statement: str, repeats: int = 7) -> dict[str, float]:
     """Median and spread of the wall time of `statement` in a new Python process each time.
 
