@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from cdk_constructs.waf_rules import (
+    error_body,
+    managed_rule_groups,
+    rate_limit_rule,
+    visibility,
+    web_acl,
+)
 from stacks.config import WafConfig
 
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-)
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
 # size rule would answer 403 first, so it only counts and the squrl rule below answers 413.
 MAX_BODY_BYTES = 8192
 _COMMON_SIZE_RULE = "SizeRestrictions_BODY"
-
-
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-    )
-
-
-def _error_json(error: str, message: str) -> str:
-    return json.dumps({"error": error, "message": message, "details": None})
 
 
 class RegionalWaf(Construct):
@@ -44,35 +34,15 @@ class RegionalWaf(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         rules: list[wafv2.CfnWebACL.RuleProperty] = []
-        priority = 0
         if settings.managed_rules:
-            for group in MANAGED_RULE_GROUPS:
-                overrides = None
-                if group == "AWSManagedRulesCommonRuleSet":
-                    overrides = [
-                        wafv2.CfnWebACL.RuleActionOverrideProperty(
-                            name=_COMMON_SIZE_RULE,
-                            action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
-                        )
-                    ]
-                rules.append(
-                    wafv2.CfnWebACL.RuleProperty(
-                        name=group,
-                        priority=priority,
-                        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                        statement=wafv2.CfnWebACL.StatementProperty(
-                            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                                vendor_name="AWS", name=group, rule_action_overrides=overrides
-                            )
-                        ),
-                        visibility_config=_visibility(group),
-                    )
-                )
-                priority += 1
+            count_size_rule = wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name=_COMMON_SIZE_RULE, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+            )
+            rules = managed_rule_groups(0, {"AWSManagedRulesCommonRuleSet": [count_size_rule]})
         rules.append(
             wafv2.CfnWebACL.RuleProperty(
                 name="BodyTooLarge",
-                priority=priority,
+                priority=len(rules),
                 action=wafv2.CfnWebACL.RuleActionProperty(
                     block=wafv2.CfnWebACL.BlockActionProperty(
                         custom_response=wafv2.CfnWebACL.CustomResponseProperty(
@@ -92,56 +62,18 @@ class RegionalWaf(Construct):
                         ],
                     )
                 ),
-                visibility_config=_visibility("BodyTooLarge"),
+                visibility_config=visibility("BodyTooLarge"),
             )
         )
-        priority += 1
-        rules.append(
-            wafv2.CfnWebACL.RuleProperty(
-                name="RateLimitPerIp",
-                priority=priority,
-                action=wafv2.CfnWebACL.RuleActionProperty(
-                    block=wafv2.CfnWebACL.BlockActionProperty(
-                        custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                            response_code=429,
-                            custom_response_body_key="RateLimitExceeded",
-                            # The rate window slides over 5 minutes; a minute is a fair hint.
-                            response_headers=[
-                                wafv2.CfnWebACL.CustomHTTPHeaderProperty(
-                                    name="Retry-After", value="60"
-                                )
-                            ],
-                        )
-                    )
-                ),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        aggregate_key_type="IP", limit=settings.rate_limit
-                    )
-                ),
-                visibility_config=_visibility("RateLimitPerIp"),
-            )
-        )
-        self.web_acl = wafv2.CfnWebACL(
+        rules.append(rate_limit_rule(len(rules), settings.rate_limit))
+        self.web_acl = web_acl(
             self,
-            "WebAcl",
             name=name,
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            waf_scope="REGIONAL",
             rules=rules,
-            custom_response_bodies={
-                "PayloadTooLarge": wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=_error_json("PayloadTooLarge", "The request body is over 8 KiB."),
-                ),
-                "RateLimitExceeded": wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=_error_json(
-                        "RateLimitExceeded", "Too many requests from this address; retry later."
-                    ),
-                ),
+            bodies={
+                "PayloadTooLarge": error_body("PayloadTooLarge", "The request body is over 8 KiB.")
             },
-            visibility_config=_visibility(name),
         )
         self.association = wafv2.CfnWebACLAssociation(
             self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn
