@@ -103,6 +103,13 @@ class TokenBucket:
 
 
 class Gateway:
+    """API Gateway's part: routing, API keys, throttling, and the proxy event both ways.
+
+    `api_key` may list several keys, comma-separated, as a usage plan holds several: each is
+    its own owner (`api_key_id`, then `api_key_id-2`, `-3`...), so owner isolation can be tried
+    locally.
+    """
+
     def __init__(
         self,
         api_key: str,
@@ -114,8 +121,15 @@ class Gateway:
         handlers: dict[str, Handler] | None = None,
         redirect_path: str | None = None,
     ):
-        self.api_key = api_key
+        keys = [key.strip() for key in api_key.split(",") if key.strip()]
+        if not keys:
+            raise ValueError("at least one API key is required")
+        self.api_key = keys[0]
         self.api_key_id = api_key_id
+        self.key_ids = {
+            key: api_key_id if index == 0 else f"{api_key_id}-{index + 1}"
+            for index, key in enumerate(keys)
+        }
         self.region = region
         self.throttle = TokenBucket(rate, burst)
         self._handlers: dict[str, Handler] = dict(handlers or {})
@@ -182,10 +196,12 @@ class Gateway:
             return error_result(
                 429, "RateLimitExceeded", "Too many requests.", {"Retry-After": retry}
             )
-        lowered = {k.lower(): v for k, v in headers.items()}
-        if route.api_key_required and lowered.get("x-api-key") != self.api_key:
+        presented = {k.lower(): v for k, v in headers.items()}.get("x-api-key")
+        if route.api_key_required and presented not in self.key_ids:
             return error_result(403, "Forbidden", "A valid API key is required (header x-api-key).")
-        event = self.event(route, path, path_params, parts.query, headers, body, source_ip)
+        event = self.event(
+            route, path, path_params, parts.query, headers, body, source_ip, presented
+        )
         response = self.handler(route.function)(event, LambdaContext(route.function))
         return self.result(response)
 
@@ -198,6 +214,7 @@ class Gateway:
         headers: dict[str, str],
         body: bytes,
         source_ip: str,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
         """The REST API (v1) Lambda proxy event for this request."""
         pairs = parse_qsl(query, keep_blank_values=True)
@@ -210,7 +227,7 @@ class Gateway:
         except UnicodeDecodeError:
             text_body, is_base64 = base64.b64encode(body).decode(), True
         lowered = {k.lower(): v for k, v in headers.items()}
-        keyed = route.api_key_required
+        key_id = self.key_ids.get(api_key or "") if route.api_key_required else None
         return {
             "resource": route.resource,
             "path": path,
@@ -236,8 +253,8 @@ class Gateway:
                 "identity": {
                     "sourceIp": source_ip,
                     "userAgent": lowered.get("user-agent"),
-                    "apiKey": self.api_key if keyed else None,
-                    "apiKeyId": self.api_key_id if keyed else None,
+                    "apiKey": api_key if key_id else None,
+                    "apiKeyId": key_id,
                 },
             },
             "body": text_body,

@@ -100,7 +100,11 @@ class LocalSqurl:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8080, api_key: str | None = None):
         self.host = host
-        self.api_key = api_key or secrets.token_urlsafe(24)
+        # SQURL_API_KEY may list several keys (comma-separated), each its own owner.
+        self.api_keys = [k.strip() for k in (api_key or "").split(",") if k.strip()] or [
+            secrets.token_urlsafe(24)
+        ]
+        self.api_key = self.api_keys[0]
         self.emulator = Emulator(host).start()
         self.http = LocalHttpServer((host, port), RequestHandler)
         self.http.daemon_threads = True
@@ -112,7 +116,7 @@ class LocalSqurl:
         # Generous by default, so scripts against a laptop are not throttled by surprise.
         rate = float(os.environ.get("SQURL_RATE_LIMIT", "500"))
         burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
-        gateway = Gateway(self.api_key, rate=rate, burst=burst, region=REGION)
+        gateway = Gateway(",".join(self.api_keys), rate=rate, burst=burst, region=REGION)
         # Import every handler now, as Lambda's init would, so the first request is not slow.
         for function in ("redirect", "create_url", "get_url"):
             gateway.handler(function)
@@ -138,10 +142,11 @@ class LocalSqurl:
 
 
 def banner(local: LocalSqurl) -> str:
+    others = "".join(f"\n  another owner's key: {key}" for key in local.api_keys[1:])
     return f"""
 squrl is running at {local.url}  (DynamoDB emulator at {local.emulator.endpoint})
 
-  API key: {local.api_key}
+  API key: {local.api_key}{others}
 
   curl -s -X POST {local.url}/urls \\
        -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\

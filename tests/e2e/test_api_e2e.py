@@ -182,3 +182,25 @@ def test_throttle_answers_429_with_retry_after() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_each_key_is_its_own_owner() -> None:
+    port = free_port()
+    process = start_server(port, "alice-key,bob-key")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        alice, bob = LocalServer(url, "alice-key", process), LocalServer(url, "bob-key", process)
+        created = alice.create({"original_url": "https://owners.example/"})
+        assert created.status == 201
+        code = created.json()["short_code"]
+        assert alice.request("GET", f"/urls/{code}").status == 200
+        # Another owner neither sees the link nor gets it back from deduplication.
+        assert bob.request("GET", f"/urls/{code}").json()["error"] == "NotFound"
+        bobs = bob.create({"original_url": "https://owners.example/"})
+        assert bobs.status == 201 and bobs.json()["short_code"] != code
+        # Everyone follows it.
+        assert bob.request("GET", f"/{code}", key=False).status == 301
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
