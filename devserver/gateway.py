@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from shared.redirect import not_found
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# A stage's throttle is well above one key's: redirects are public and far more frequent.
+STAGE_RATE_FACTOR = 10
 
 # API Gateway refuses bodies over 10 MB before any Lambda runs.
 MAX_GATEWAY_BODY = 10 * 1024 * 1024
@@ -58,7 +63,9 @@ class ProxyResult:
 
 
 def error_result(status: int, code: str, message: str, headers: dict[str, str] | None = None):
-    body = json.dumps({"error": code, "message": message, "details": None}).encode()
+    body = json.dumps(
+        {"error": code, "message": message, "details": None}, separators=(",", ":")
+    ).encode()
     return ProxyResult(status, {"Content-Type": "application/json", **(headers or {})}, body)
 
 
@@ -131,7 +138,9 @@ class Gateway:
             for index, key in enumerate(keys)
         }
         self.region = region
-        self.throttle = TokenBucket(rate, burst)
+        # Per key (usage plan) for keyed routes; the stage's own, higher limit for public ones.
+        self._key_buckets = {key: TokenBucket(rate, burst) for key in self.key_ids}
+        self.stage_throttle = TokenBucket(rate * STAGE_RATE_FACTOR, burst * STAGE_RATE_FACTOR)
         self._handlers: dict[str, Handler] = dict(handlers or {})
         # `edge` sends GET/HEAD /{code} through the edge handler as CloudFront would
         # (devserver/edge.py); /_squrl/edge/{code} takes that path in either mode.
@@ -186,19 +195,32 @@ class Gateway:
             edge_path = edge_target(method, path, self.redirect_path)
             if edge_path is not None:
                 return self.edge.handle(method, edge_path, headers, source_ip)
+        lowered = {k.lower(): v for k, v in headers.items()}
         matched = self.match(method, path)
         if matched is None:
-            return error_result(404, "NotFound", "No such route.")
+            # What the deployed API answers for a path no resource has (the gateway's
+            # MISSING_AUTHENTICATION_TOKEN, mapped to 404): the same page as an unknown code.
+            missing = not_found(lowered.get("accept"))
+            return ProxyResult(404, missing.headers, missing.body.encode())
         route, path_params = matched
-        wait = self.throttle.take()
+        presented = lowered.get("x-api-key")
+        if route.api_key_required:
+            if presented not in self.key_ids:
+                return error_result(
+                    403, "Forbidden", "A valid API key is required (header x-api-key)."
+                )
+            # A usage plan throttles each key on its own.
+            bucket = self._key_buckets[presented]
+        elif route.resource == "/health":
+            bucket = None  # readiness and failover probes must not be starved by traffic
+        else:
+            bucket = self.stage_throttle
+        wait = bucket.take() if bucket is not None else 0.0
         if wait:
             retry = str(max(1, round(wait + 0.5)))
             return error_result(
                 429, "RateLimitExceeded", "Too many requests.", {"Retry-After": retry}
             )
-        presented = {k.lower(): v for k, v in headers.items()}.get("x-api-key")
-        if route.api_key_required and presented not in self.key_ids:
-            return error_result(403, "Forbidden", "A valid API key is required (header x-api-key).")
         event = self.event(
             route, path, path_params, parts.query, headers, body, source_ip, presented
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -50,13 +51,13 @@ class RequestHandler(BaseHTTPRequestHandler):
     gateway: Gateway
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_GATEWAY_BODY:
-            self._send(error_result(413, "PayloadTooLarge", "The request body is too large."))
+        try:
+            body = self._read_body()
+        except _BadBody as bad:
+            self._send(error_result(bad.status, bad.code, bad.message))
             self.close_connection = True
             return
-        body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
         try:
             result = self.gateway.handle(
                 self.command, self.path, headers, body, self.client_address[0]
@@ -65,6 +66,38 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.log_error("handler failed:\n%s", _traceback())
             result = error_result(500, "InternalServerError", "The function failed.")
         self._send(result)
+
+    def _read_body(self) -> bytes:
+        """The request body, by Content-Length or chunked, as API Gateway accepts either."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                size_line = self.rfile.readline(64).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    raise _BadBody(400, "ValidationError", "Malformed chunked body.") from None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_GATEWAY_BODY:
+                    raise _BadBody(413, "PayloadTooLarge", "The request body is too large.")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(8)
+        raw_length = self.headers.get("Content-Length") or "0"
+        if not raw_length.strip().isdigit():
+            raise _BadBody(400, "ValidationError", "Content-Length is not a number.")
+        length = int(raw_length)
+        if length > MAX_GATEWAY_BODY:
+            raise _BadBody(413, "PayloadTooLarge", "The request body is too large.")
+        return self.rfile.read(length) if length else b""
+
+    def handle(self) -> None:
+        # A client that hangs up mid-request is its own business, not a traceback on the console.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
 
     def _send(self, result: ProxyResult) -> None:
         self.send_response(result.status)
@@ -83,6 +116,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
 
 
+class _BadBody(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
 def _traceback() -> str:
     import traceback
 
@@ -93,6 +132,9 @@ class LocalHttpServer(ThreadingHTTPServer):
     # The default listen backlog of 5 resets bursts of concurrent clients before a thread can
     # accept them; API Gateway takes thousands.
     request_queue_size = 256
+    daemon_threads = True
+    # Stopping must not wait for a client that never finishes its request.
+    block_on_close = False
 
 
 class LocalSqurl:
@@ -107,7 +149,6 @@ class LocalSqurl:
         self.api_key = self.api_keys[0]
         self.emulator = Emulator(host).start()
         self.http = LocalHttpServer((host, port), RequestHandler)
-        self.http.daemon_threads = True
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
@@ -158,18 +199,23 @@ Ctrl-C stops everything.
 
 def main() -> None:
     start = time.monotonic()
-    port = int(os.environ.get("SQURL_PORT", "8080"))
-    local = LocalSqurl(port=port, api_key=os.environ.get("SQURL_API_KEY") or None).start()
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
         stopping.set()
 
+    # Before anything listens: a signal sent as soon as /health answers must not be lost (a
+    # shell starts background jobs with SIGINT ignored until a handler is set).
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    port = int(os.environ.get("SQURL_PORT", "8080"))
+    local = LocalSqurl(port=port, api_key=os.environ.get("SQURL_API_KEY") or None).start()
     print(banner(local), flush=True)
     print(f"ready in {time.monotonic() - start:.1f}s", flush=True)
-    stopping.wait()
+    # A timed wait: the kernel may deliver the signal to a request thread, and Python runs
+    # handlers only when the main thread wakes; an untimed wait could sleep through it.
+    while not stopping.wait(timeout=0.2):
+        pass
     local.stop()
     print("squrl stopped.", flush=True)
 

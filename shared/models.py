@@ -49,11 +49,23 @@ def parse_create_request(body: bytes) -> CreateLinkRequest:
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
     try:
-        data = json.loads(body)
+        data = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
+    except _DuplicateKey as duplicate:
+        raise ValidationError(
+            f"The field {duplicate.key!r} appears more than once.",
+            field=duplicate.key,
+            reason="duplicate_field",
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("The body is not valid JSON.", reason="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationError("The body must be a JSON object.", reason="not_an_object")
+    for field, value in data.items():
+        # An optional field is given or left out; null would silently mean "the default".
+        if value is None and field in CreateLinkRequest.model_fields:
+            raise ValidationError(
+                _FIELD_RULES.get(field, f"{field} may not be null."), field=field, reason="type"
+            )
     try:
         request = CreateLinkRequest.model_validate(data)
     except PydanticValidationError as exc:
@@ -69,6 +81,22 @@ def parse_create_request(body: bytes) -> CreateLinkRequest:
                 reason="reserved",
             )
     return request
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON allows repeated keys and keeps the last; a request that repeats one is ambiguous."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def _first_problem(exc: PydanticValidationError) -> ValidationError:

@@ -49,12 +49,15 @@ def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
     scheme = scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InvalidUrl("invalid_scheme", "Only http and https URLs can be shortened.")
-    # Browsers treat a backslash like a slash in http(s) URLs; refusing it keeps our reading of
-    # the host identical to theirs.
-    if not rest.startswith("//") or "\\" in rest:
+    if not rest.startswith("//"):
         raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
 
     authority, tail = _split_authority(rest[2:])
+    # Browsers treat a backslash like a slash in http(s) URLs, so `good.com\@evil.com` is host
+    # good.com to them and evil.com to most parsers: refused in the authority. In the path,
+    # query and fragment it is kept as given.
+    if "\\" in authority:
+        raise InvalidUrl("malformed", "The URL's host part contains a backslash.")
     _, at, hostport = authority.rpartition("@")
     if at:
         raise InvalidUrl("credentials", "URLs with a user name or password are not accepted.")
@@ -219,7 +222,9 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None and not _is_public(embedded):
             return False
-    return address.is_global and not address.is_multicast
+    # Reserved covers IPv6's ::/8, where the IPv4-compatible (::127.0.0.1) and IPv4-translated
+    # (::ffff:0:127.0.0.1) forms live; `is_global` alone lets them through.
+    return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
 def _comparable_host(host: str) -> str:

@@ -83,7 +83,13 @@ def port_is_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_server(port: int, api_key: str | None, extra_env: dict[str, str] | None = None):
+def start_server(
+    port: int,
+    api_key: str | None,
+    extra_env: dict[str, str] | None = None,
+    *,
+    ignore_sigint: bool = False,
+):
     # A clean environment, as on a laptop: nothing from the unit tests' settings leaks in.
     env = {
         k: v
@@ -99,6 +105,9 @@ def start_server(port: int, api_key: str | None, extra_env: dict[str, str] | Non
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
 
 

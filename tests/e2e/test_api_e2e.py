@@ -147,10 +147,82 @@ def test_dedup_over_http(squrl: LocalServer) -> None:
     assert again.json() == first.json()
 
 
-def test_unknown_route_is_a_json_404(squrl: LocalServer) -> None:
-    response = squrl.request("DELETE", "/urls/abc")
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/urls/abc"), ("GET", "/a/b"), ("GET", "/")]
+)
+def test_unknown_route_is_the_404_of_an_unknown_code(
+    squrl: LocalServer, method: str, path: str
+) -> None:
+    response = squrl.request(method, path)
     assert response.status == 404
+    assert response.headers["Cache-Control"] == "public, max-age=60"
     assert json.loads(response.body)["error"] == "NotFound"
+    page = squrl.request(method, path, headers={"Accept": "text/html"})
+    assert page.status == 404 and page.headers["Content-Type"].startswith("text/html")
+
+
+def raw_exchange(squrl: LocalServer, request: bytes) -> bytes:
+    import socket
+
+    host, port = squrl.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_bad_content_length_is_a_400(squrl: LocalServer) -> None:
+    for length in (b"-5", b"abc"):
+        reply = raw_exchange(
+            squrl,
+            b"POST /urls HTTP/1.1\r\nHost: x\r\nx-api-key: "
+            + squrl.api_key.encode()
+            + b"\r\nContent-Length: "
+            + length
+            + b"\r\nConnection: close\r\n\r\n",
+        )
+        assert reply.startswith(b"HTTP/1.1 400"), reply[:80]
+        assert b'"error":"ValidationError"' in reply
+
+
+def test_chunked_bodies_are_read(squrl: LocalServer) -> None:
+    body = b'{"original_url": "https://chunked.example/"}'
+    chunks = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    reply = raw_exchange(
+        squrl,
+        b"POST /urls HTTP/1.1\r\nHost: x\r\nx-api-key: "
+        + squrl.api_key.encode()
+        + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunks,
+    )
+    assert reply.startswith(b"HTTP/1.1 201"), reply[:200]
+    assert b"https://chunked.example/" in reply
+
+
+def test_a_signal_right_after_readiness_stops_it_despite_stuck_clients() -> None:
+    import socket
+
+    port = free_port()
+    # As a shell starts a background job: SIGINT ignored until the server sets its handler.
+    process = start_server(port, "k", ignore_sigint=True)
+    wait_ready(f"http://127.0.0.1:{port}", process)
+    idle = socket.create_connection(("127.0.0.1", port))
+    idle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.recv(500)
+    stuck = socket.create_connection(("127.0.0.1", port))
+    stuck.sendall(b"POST /urls HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: 100\r\n\r\n{")
+    try:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        assert process.returncode == 0
+        assert not port_is_open(port)
+    finally:
+        idle.close()
+        stuck.close()
+        if process.poll() is None:
+            process.kill()
 
 
 def test_server_prints_key_and_stops_cleanly_on_sigint() -> None:
@@ -167,18 +239,24 @@ def test_server_prints_key_and_stops_cleanly_on_sigint() -> None:
     assert not port_is_open(port)
 
 
-def test_throttle_answers_429_with_retry_after() -> None:
+def test_throttle_is_per_key_with_retry_after() -> None:
     port = free_port()
-    process = start_server(port, "k", {"SQURL_RATE_LIMIT": "1", "SQURL_BURST_LIMIT": "2"})
+    process = start_server(port, "k1,k2", {"SQURL_RATE_LIMIT": "1", "SQURL_BURST_LIMIT": "2"})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process)
-        server = LocalServer(url, "k", process)
-        statuses = [server.request("GET", "/abcdefgh", key=False) for _ in range(6)]
+        first, second = LocalServer(url, "k1", process), LocalServer(url, "k2", process)
+        statuses = [first.request("GET", "/urls/abcdefgh") for _ in range(6)]
         limited = [r for r in statuses if r.status == 429]
         assert limited, [r.status for r in statuses]
         assert int(limited[0].headers["Retry-After"]) >= 1
         assert limited[0].json()["error"] == "RateLimitExceeded"
+        # Another key has its own budget; a wrong key is still refused as such; health and
+        # redirects live on the stage's higher limit.
+        assert second.request("GET", "/urls/abcdefgh").status == 404
+        assert first.request("GET", "/urls/abcdefgh", key="wrong").status == 403
+        assert all(first.request("GET", "/health", key=False).status == 200 for _ in range(5))
+        assert first.request("GET", "/abcdefgh", key=False).status == 404
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)

@@ -77,6 +77,14 @@ def test_every_field() -> None:
         (b'{"original_url": "https://e.com", "custom_code": "ab"}', "custom_code", "format"),
         (b'{"original_url": "https://e.com", "custom_code": "a/b/c"}', "custom_code", "format"),
         (b'{"original_url": "https://e.com", "custom_code": "STATS"}', "custom_code", "reserved"),
+        (b'{"original_url": "https://e.com", "ttl_hours": null}', "ttl_hours", "type"),
+        (b'{"original_url": "https://e.com", "custom_code": null}', "custom_code", "type"),
+        (b'{"original_url": "https://e.com", "redirect_type": null}', "redirect_type", "type"),
+        (
+            b'{"original_url": "https://e.com", "original_url": "https://x.com"}',
+            "original_url",
+            "duplicate_field",
+        ),
     ],
 )
 def test_bad_bodies(body: bytes, field: str | None, reason: str) -> None:

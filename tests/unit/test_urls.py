@@ -40,6 +40,7 @@ def reason_of(url: str, policy: UrlPolicy = POLICY) -> str:
         ("http://0x08080808/", "http://8.8.8.8/"),
         ("https://[2606:4700:4700::1111]/", "https://[2606:4700:4700::1111]/"),
         ("https://example.com./", "https://example.com./"),
+        ("https://example.com/a\\b?q=c\\d#e\\f", "https://example.com/a\\b?q=c\\d#e\\f"),
     ],
 )
 def test_normalizes_as_browsers_do(raw: str, expected: str) -> None:
@@ -69,6 +70,7 @@ def test_normalizes_as_browsers_do(raw: str, expected: str) -> None:
         "https://example.com/\u00a0",
         "https://example.com/\u2028",
         "https://good.com\\@evil.com",
+        "https://example.com\\path",
         "https://a..b.com/",
         "https://-bad-.com/",
         "https://example.com:99999/",
@@ -153,6 +155,8 @@ def test_credentials(raw: str) -> None:
         "http://[2001:db8::1]/",
         "http://[64:ff9b::a00:1]/",
         "http://[2002:c0a8:101::]/",
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:0:127.0.0.1]/",
     ],
 )
 def test_private_address_in_any_spelling(raw: str) -> None:
