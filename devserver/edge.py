@@ -5,28 +5,48 @@ Two ways in (docs/edge.md):
 - `SQURL_REDIRECT_PATH=edge` sends plain `/{code}` through it too (the default, `regional`, keeps
   API Gateway's path), so the same end-to-end tests can exercise either.
 
-The edge path does what the distribution does on a cache miss: an origin-request event for the
-edge handler (functions/edge_redirect), with only the headers the origin request policy
-forwards; a generated response is the answer; a request handed back goes to the origin (the
-regional API through the local gateway) and its response passes the origin-response trigger.
-CloudFront's own cache is not emulated: every request is a miss, which is what tests need.
+The edge path does what the distribution does: the viewer-request function reduces Accept to
+`x-squrl-format: html|json` (shared.edge_redirect.response_format, the Python twin of
+cdk_constructs/edge_format.js); on a miss, an origin-request event for the edge handler
+(functions/edge_redirect) with only the headers CloudFront forwards (Accept, from the origin
+request policy, and x-squrl-format, from the cache key); a generated response is the answer; a
+request handed back goes to the origin (the regional API through the local gateway) with the
+headers the function left on it.
+
+CloudFront's cache is emulated only when asked for (`SQURL_EDGE_CACHE=1`, or `cache=True`): keyed
+on path + format like the cache policy, lifetimes from s-maxage/max-age less Age, capped at the
+policy's maximum TTL, nothing kept that is private/no-store/no-cache or has no lifetime. A hit
+returns the stored headers as they were (Cache-Control unchanged) with `Age` set to the stored
+age plus the time in the cache, as CloudFront does. Off by default: end-to-end tests change links
+and expect the next request to see it, which a cache holding a 301 for an hour would hide.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib
+import math
+import os
+import re
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from devserver.click_stream import record_edge_request
 from devserver.gateway import LambdaContext, ProxyResult
+from shared.edge_redirect import FORMAT_HEADER, response_format
+from shared.redirect import MAX_PERMANENT_AGE
 
 EDGE_PREFIX = "/_squrl/edge"
 MODES = ("regional", "edge")
-# The origin request policy forwards Accept (for the 404/410 negotiation) and nothing else.
-FORWARDED_HEADERS = ("accept",)
+# What reaches the function and the origin: Accept (origin request policy) and the cache key's
+# x-squrl-format.
+FORWARDED_HEADERS = ("accept", FORMAT_HEADER)
+CACHE_ENV = "SQURL_EDGE_CACHE"
+MAX_TTL_SECONDS = MAX_PERMANENT_AGE  # the cache policy's maximum TTL (stacks/edge_stack.py)
+_NOT_STORED = re.compile(r"\b(private|no-store|no-cache)\b", re.IGNORECASE)
 
 Origin = Callable[[str, str, dict[str, str], str], ProxyResult]
 EdgeHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -41,6 +61,38 @@ def edge_target(method: str, path: str, mode: str) -> str | None:
     if mode == "edge" and path != "/health" and path.count("/") == 1 and len(path) > 1:
         return path
     return None
+
+
+def viewer_request(headers: dict[str, str]) -> dict[str, str]:
+    """The viewer-request function: x-squrl-format from Accept, whatever the viewer sent."""
+    accept = next((v for k, v in headers.items() if k.lower() == "accept"), None)
+    result = {k: v for k, v in headers.items() if k.lower() != FORMAT_HEADER}
+    result[FORMAT_HEADER] = response_format(accept)
+    return result
+
+
+def lifetime(headers: dict[str, str]) -> int:
+    """Seconds CloudFront would keep this response (0: not stored), before subtracting Age."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    cache_control = lowered.get("cache-control", "")
+    if _NOT_STORED.search(cache_control):
+        return 0
+    directives = dict(re.findall(r"\b(s-maxage|max-age)=(\d+)", cache_control.lower()))
+    seconds = directives.get("s-maxage", directives.get("max-age"))
+    return min(int(seconds), MAX_TTL_SECONDS) if seconds is not None else 0
+
+
+def age_of(headers: dict[str, str]) -> int:
+    value = next((v for k, v in headers.items() if k.lower() == "age"), "0")
+    return int(value) if value.strip().isdigit() else 0
+
+
+@dataclass(frozen=True)
+class Stored:
+    response: ProxyResult
+    stored_at: float
+    age: int  # the response's Age when stored
+    expires_at: float
 
 
 def cf_headers(headers: dict[str, str]) -> dict[str, list[dict[str, str]]]:
@@ -94,10 +146,23 @@ def to_proxy_result(response: dict[str, Any], body: bytes | None = None) -> Prox
 
 
 class LocalCloudFront:
-    def __init__(self, origin: Origin, handler: EdgeHandler | None = None, origin_host: str = ""):
+    def __init__(
+        self,
+        origin: Origin,
+        handler: EdgeHandler | None = None,
+        origin_host: str = "",
+        *,
+        cache: bool | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._origin = origin
         self._handler = handler
         self.origin_host = origin_host or "local.execute-api.localhost"
+        if cache is None:
+            cache = os.environ.get(CACHE_ENV, "").lower() in ("1", "true", "yes")
+        self.cache_enabled = cache
+        self.clock = clock
+        self.cache: dict[tuple[str, str], Stored] = {}
 
     @property
     def handler(self) -> EdgeHandler:
@@ -106,9 +171,34 @@ class LocalCloudFront:
         return self._handler
 
     def handle(self, method: str, uri: str, headers: dict[str, str], client_ip: str) -> ProxyResult:
-        answer = self._answer(method, uri, headers, client_ip)
+        headers = viewer_request(headers)
+        answer = self._cached(method, uri, headers, client_ip)
         # CloudFront's real-time logs see every answer; the click consumer reads them.
         record_edge_request(method, uri, answer.status, headers)
+        return answer
+
+    def _cached(
+        self, method: str, uri: str, headers: dict[str, str], client_ip: str
+    ) -> ProxyResult:
+        if not self.cache_enabled:
+            return self._answer(method, uri, headers, client_ip)
+        key = (uri, headers[FORMAT_HEADER])
+        now = self.clock()
+        stored = self.cache.get(key)
+        if stored is not None and now < stored.expires_at:
+            hit = stored.response
+            hit_headers = {k: v for k, v in hit.headers.items() if k.lower() != "age"}
+            hit_headers["Age"] = str(stored.age + math.floor(now - stored.stored_at))
+            return ProxyResult(hit.status, hit_headers, b"" if method == "HEAD" else hit.body)
+        answer = self._answer(method, uri, headers, client_ip)
+        # A HEAD answer has no body to serve a later GET with; CloudFront caches GET answers.
+        if method == "GET":
+            age = age_of(answer.headers)
+            ttl = lifetime(answer.headers) - age
+            if ttl > 0:
+                self.cache[key] = Stored(answer, now, age, now + ttl)
+            else:
+                self.cache.pop(key, None)
         return answer
 
     def _answer(
@@ -118,25 +208,13 @@ class LocalCloudFront:
         result = self.handler(event, LambdaContext("edge_redirect", timeout_seconds=5))
         if "status" in result:
             return to_proxy_result(result)
-        forwarded = {k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS}
+        # The origin gets the request as the function left it (Accept made canonical).
+        forwarded = {
+            values[0]["key"]: values[0]["value"]
+            for name, values in result["headers"].items()
+            if name in FORWARDED_HEADERS and values
+        }
         # CloudFront marks every origin request; the regional recorder leaves those clicks to
         # the real-time logs, so a fallback redirect is counted once.
         forwarded["X-Amz-Cf-Id"] = uuid.uuid4().hex
-        answered = self._origin(method, result["uri"], forwarded, client_ip)
-        response_event = {
-            "Records": [
-                {
-                    "cf": {
-                        "config": _config("origin-response"),
-                        "request": result,
-                        "response": {
-                            "status": str(answered.status),
-                            "statusDescription": "",
-                            "headers": cf_headers(answered.headers),
-                        },
-                    }
-                }
-            ]
-        }
-        protected = self.handler(response_event, LambdaContext("edge_redirect", timeout_seconds=5))
-        return to_proxy_result(protected, body=answered.body)
+        return self._origin(method, result["uri"], forwarded, client_ip)

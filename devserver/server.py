@@ -70,7 +70,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         """The request body, by Content-Length or chunked, as API Gateway accepts either."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks, total = [], 0
+            chunks: list[bytes] = []
+            total = 0
             while True:
                 size_line = self.rfile.readline(64).split(b";", 1)[0].strip()
                 try:

@@ -1,9 +1,10 @@
 """A small in-memory cache of recent link lookups for one edge function instance.
 
-CloudFront already caches redirects per edge location, but the origin-request function runs in a
-regional edge cache that many locations share, and it is the only place that sees 404s and 410s
-(they are not kept in CloudFront's shared cache, see shared.edge_redirect). Remembering a lookup
-for a few seconds saves the cross-region read for hot codes and for floods of unknown codes.
+CloudFront already caches answers per edge location, but the origin-request function runs in a
+regional edge cache that many locations share, and sees every miss of each of them (and both
+format variants of a path). Remembering a lookup for a few seconds saves the cross-region read
+for hot codes and for floods of unknown codes. Answers built from a remembered lookup carry
+`Age` (shared.edge_redirect).
 
 Bounds:
 - size: at most `max_entries` codes, least recently used evicted first (a link item is at most a

@@ -1,6 +1,7 @@
 """Edge stack: one per environment, in us-east-1 (CloudFront's region). docs/edge.md explains it.
 
-CloudFront (WAF, path-only cache key) -> Lambda@Edge origin request reading the nearest replica
+CloudFront (WAF; a viewer-request function reduces Accept to x-squrl-format, and the cache key is
+the path plus that header) -> Lambda@Edge origin request reading the nearest replica
 -> on a read failure, the origin group: the home region's API, failing over to the serving region
 nearest to it. Real-time logs go to a us-east-1 Kinesis stream for the click consumer.
 """
@@ -16,12 +17,13 @@ from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
 from cdk_constructs.compliance import acknowledge
+from cdk_constructs.edge_format import EdgeFormatFunction
 from cdk_constructs.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge_logs import EdgeRequestLog
 from cdk_constructs.edge_waf import EdgeWaf
 from shared import table as table_def
 from shared.edge_config import EdgeBundleConfig
-from shared.edge_redirect import FAILOVER, ORIGIN_ROLE_HEADER, PRIMARY
+from shared.edge_redirect import FAILOVER, FORMAT_HEADER, ORIGIN_ROLE_HEADER, PRIMARY
 from shared.edge_regions import nearest_region, nearest_replica_map
 from shared.redirect import MAX_PERMANENT_AGE
 from stacks.api_stack import ApiStack
@@ -47,7 +49,8 @@ def failover_region(config: EnvironmentConfig) -> str | None:
 
 
 class EdgeStack(Stack):
-    """Exposes `.distribution`, `.edge_function`, `.waf` and `.request_log` (`.stream`)."""
+    """Exposes `.distribution`, `.edge_function`, `.format_function`, `.waf` and `.request_log`
+    (`.stream`)."""
 
     def __init__(
         self,
@@ -91,23 +94,26 @@ class EdgeStack(Stack):
         if config.waf.enabled:
             self.waf = EdgeWaf(self, "Waf", name=f"squrl-{config.name}-edge", settings=config.waf)
 
+        # Accept, reduced on viewer request to x-squrl-format (html|json): the only header in the
+        # key, so a path has at most two variants and 404/410 are cached in each format.
+        self.format_function = EdgeFormatFunction(self, "Format", env_name=config.name)
         self.cache_policy = cloudfront.CachePolicy(
             self,
-            "PathOnly",
-            cache_policy_name=f"squrl-{config.name}-path-only",
-            comment="squrl redirects: the path is the whole key; lifetimes from Cache-Control",
+            "PathAndFormat",
+            cache_policy_name=f"squrl-{config.name}-path-format",
+            comment="squrl redirects: path + x-squrl-format; lifetimes from Cache-Control",
             min_ttl=Duration.seconds(0),
             default_ttl=DEFAULT_TTL,
             max_ttl=MAX_TTL,
             cookie_behavior=cloudfront.CacheCookieBehavior.none(),
-            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list(FORMAT_HEADER),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
             # Needed for CloudFront to compress; adds only the normalized encoding to the key.
             enable_accept_encoding_gzip=True,
             enable_accept_encoding_brotli=True,
         )
-        # Accept reaches the function and the origin (404/410 negotiation) without entering the
-        # cache key; the negotiated answers are the ones kept out of the cache.
+        # Accept reaches the function and the origin without entering the cache key (the key's
+        # header, x-squrl-format, reaches them too, as every cache-key value does).
         self.origin_request_policy = cloudfront.OriginRequestPolicy(
             self,
             "AcceptOnly",
@@ -134,10 +140,6 @@ class EdgeStack(Stack):
             edge_lambdas = [
                 cloudfront.EdgeLambda(
                     event_type=cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST,
-                    function_version=version,
-                ),
-                cloudfront.EdgeLambda(
-                    event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
                     function_version=version,
                 ),
             ]
@@ -172,6 +174,12 @@ class EdgeStack(Stack):
                 cache_policy=self.cache_policy,
                 origin_request_policy=self.origin_request_policy,
                 compress=True,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=self.format_function.function,
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
                 edge_lambdas=edge_lambdas,
                 realtime_log_config=self.request_log.config,
             ),
@@ -185,10 +193,9 @@ class EdgeStack(Stack):
             enable_ipv6=True,
             price_class=PRICE_CLASSES[config.edge.price_class],
             web_acl_id=self.waf.web_acl.attr_arn if self.waf else None,
-            # The answers carry their own lifetimes; these only stop CloudFront's default
-            # 10-second error caching from holding a 404 without Cache-Control (API Gateway's
-            # own) or an outage's 5xx. CloudFront takes no setting for 410; squrl's 410s are
-            # `private`, which CloudFront honours by not caching them.
+            # The answers carry their own lifetimes (a 404/410 with max-age=60 is cached for
+            # 60 s per format); these only stop CloudFront's default 10-second error caching
+            # from holding a 404 without Cache-Control (API Gateway's own) or an outage's 5xx.
             error_responses=[
                 cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0))
                 for status in (404, *FAILOVER_STATUS_CODES)

@@ -2,10 +2,11 @@
 
 Origin request: one projected GetItem on the global-table replica nearest to the region this copy
 runs in (chosen at synth, shared.edge_config), then the same answer the regional handler gives
-(shared.redirect), as a response CloudFront caches by the answer's Cache-Control. When the read
-fails, the request goes on to the origin group (the regional APIs), which answers the same way;
-nothing else is awaited. Origin response: only on that fallback path, where it keeps the origin's
-Accept-negotiated 404/410 out of CloudFront's path-keyed cache (shared.edge_redirect).
+(shared.redirect), as a response CloudFront caches by the answer's Cache-Control under a key of
+path and `x-squrl-format` (html|json, set from Accept by the viewer-request CloudFront Function);
+404/410 come in the format that header names. When the read fails, the request goes on to the
+origin group (the regional APIs) with the canonical Accept of that format, so the origin answers
+the same way; nothing else is awaited.
 
 Clicks are not recorded here: CloudFront's real-time logs carry every answered request, cache
 hits included (shared.edge_log_fields).
@@ -28,12 +29,13 @@ from botocore.config import Config
 from shared.edge_cache import LookupCache
 from shared.edge_config import load
 from shared.edge_redirect import (
+    CANONICAL_ACCEPT,
     FAILOVER,
     EdgeRedirector,
     cloudfront_response,
-    header,
+    for_origin,
     origin_role,
-    protect_origin_response,
+    request_format,
 )
 
 # Tight timeouts and one retry: a redirect that waits seconds on a replica is worse than handing
@@ -45,8 +47,8 @@ CLIENT_CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"},
     tcp_keepalive=True,
 )
-# 30 s keeps a changed or deleted link's total staleness within the spec's lifetimes, because
-# answers served from memory are aged (shared.edge_redirect).
+# Answers served from memory carry `Age` (shared.edge_redirect), so caches downstream count the
+# time the lookup spent here against the answer's lifetime (docs/edge.md, staleness bound).
 MEMORY_TTL_SECONDS = 30.0
 MEMORY_MAX_ENTRIES = 4096
 HEALTH_PATH = "/health"
@@ -69,17 +71,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def handle(event: dict[str, Any], edge: EdgeRedirector) -> dict[str, Any]:
     cf = event["Records"][0]["cf"]
-    if cf.get("config", {}).get("eventType") == "origin-response":
-        return protect_origin_response(cf["response"])
+    if cf.get("config", {}).get("eventType") != "origin-request":
+        # Only origin request is associated; anything else passes through untouched.
+        return cf.get("response") or cf["request"]
     request = cf["request"]
     uri = request.get("uri", "/")
+    fmt = request_format(request)
     # The failover origin is only reached after this function already handed the request on
     # (the read failed and the primary API failed too): reading again would only add latency.
     if uri == HEALTH_PATH or origin_role(request) == FAILOVER:
-        return request
+        return for_origin(request, fmt)
     code = unquote(uri[1:]) if uri.startswith("/") else ""
     try:
-        result = edge.answer(code, time.time(), header(request.get("headers"), "accept"))
+        result = edge.answer(code, time.time(), CANONICAL_ACCEPT[fmt])
     except Exception as error:  # any failure of the read: the origin group answers instead
         logger.warning(
             json.dumps(
@@ -91,5 +95,5 @@ def handle(event: dict[str, Any], edge: EdgeRedirector) -> dict[str, Any]:
                 }
             )
         )
-        return request
+        return for_origin(request, fmt)
     return cloudfront_response(result, head=request.get("method") == "HEAD")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from cdk_constructs.edge_format import SOURCE
 from shared.edge_log_fields import FIELDS
 from tests.infra.helpers import only, resources
 
@@ -39,10 +40,8 @@ def test_one_distribution_with_the_edge_function_on_origin_request(synth: Any, e
     associations = {
         a["EventType"]: a["LambdaFunctionARN"] for a in behavior["LambdaFunctionAssociations"]
     }
-    assert associations == {
-        "origin-request": {"Ref": version_id},
-        "origin-response": {"Ref": version_id},
-    }
+    # Origin request only: 404/410 need no rewriting on the way back any more.
+    assert associations == {"origin-request": {"Ref": version_id}}
     assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
     assert behavior["AllowedMethods"] == ["GET", "HEAD"]
     assert behavior["Compress"] is True
@@ -118,12 +117,31 @@ def test_a_single_region_environment_has_one_origin_and_no_group(synth: Any) -> 
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_cache_key_is_the_path_alone(synth: Any, env: str) -> None:
+def test_viewer_request_function_reduces_accept_on_the_default_behaviour(
+    synth: Any, env: str
+) -> None:
+    template = edge_template(synth, env)
+    function_id, function = next(iter(resources(template, "AWS::CloudFront::Function").items()))
+    props = function["Properties"]
+    assert props["Name"] == f"squrl-{env}-edge-format"
+    assert props["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert props["AutoPublish"] is True
+    assert "x-squrl-format" in props["FunctionCode"]
+    assert props["FunctionCode"] == SOURCE.read_text()
+    behavior = distribution_config(synth, env)["DefaultCacheBehavior"]
+    assert behavior["FunctionAssociations"] == [
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cache_key_is_the_path_and_the_normalized_format(synth: Any, env: str) -> None:
     template = edge_template(synth, env)
     policy = only(template, "AWS::CloudFront::CachePolicy")["Properties"]["CachePolicyConfig"]
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["CookiesConfig"]["CookieBehavior"] == "none"
-    assert key["HeadersConfig"]["HeaderBehavior"] == "none"
+    # One header, with two possible values: at most two variants of a path.
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["x-squrl-format"]}
     assert key["QueryStringsConfig"]["QueryStringBehavior"] == "none"
     assert policy["MaxTTL"] == 3600 and policy["DefaultTTL"] == 0 and policy["MinTTL"] == 0
     forwarded = only(template, "AWS::CloudFront::OriginRequestPolicy")["Properties"][

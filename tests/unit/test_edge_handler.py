@@ -1,8 +1,8 @@
 """The Lambda@Edge redirect against moto, through CloudFront origin-request/response events.
 
-The edge must answer exactly as the regional handler does (SPEC section 2), except that negotiated
-404/410 answers are `private` (kept out of CloudFront's path-keyed cache) and answers served from
-the function's memory are aged.
+The edge must answer exactly as the regional handler does (SPEC section 2), headers included;
+404/410 come in the format x-squrl-format names (the cache key's header, set from Accept by the
+viewer-request function), and answers served from the function's memory add `Age`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functions.edge_redirect import handler as edge_module
 from functions.redirect import handler as redirect_module
 from shared.edge_cache import LookupCache
 from shared.edge_config import BUNDLE_MODULE, EdgeBundleConfig, render_module
-from shared.edge_redirect import FAILOVER, ORIGIN_ROLE_HEADER, EdgeRedirector
+from shared.edge_redirect import FAILOVER, FORMAT_HEADER, ORIGIN_ROLE_HEADER, EdgeRedirector
 from tests.unit.events import context, event
 
 TABLE = "squrl-urls-test"
@@ -34,6 +34,7 @@ def origin_request(
     method: str = "GET",
     accept: str | None = None,
     role: str | None = None,
+    fmt: str | None = None,
 ) -> dict[str, Any]:
     """An origin-request event as CloudFront sends it (Lambda@Edge event structure)."""
     headers: dict[str, list[dict[str, str]]] = {
@@ -44,6 +45,8 @@ def origin_request(
     }
     if accept is not None:
         headers["accept"] = [{"key": "Accept", "value": accept}]
+    if fmt is not None:
+        headers[FORMAT_HEADER] = [{"key": FORMAT_HEADER, "value": fmt}]
     custom_headers = {}
     if role is not None:
         custom_headers[ORIGIN_ROLE_HEADER] = [{"key": ORIGIN_ROLE_HEADER, "value": role}]
@@ -236,19 +239,38 @@ def test_percent_encoded_path_is_decoded_like_api_gateway(
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json", BROWSER])
-def test_unknown_code_is_the_regional_404_kept_private(
+def test_unknown_code_is_the_regional_404(
     dynamodb: Any, edge: EdgeRedirector, accept: str | None
 ) -> None:
     response = edge_module.handle(origin_request("/unknown1", accept=accept), edge)
     expected = regional("unknown1", accept=accept)
-    headers = flat_headers(response)
 
     assert response["status"] == "404" and expected["statusCode"] == 404
     assert response["body"] == expected["body"]
-    assert headers["Content-Type"] == expected["headers"]["Content-Type"]
-    assert headers["Vary"] == "Accept"
-    assert expected["headers"]["Cache-Control"] == "public, max-age=60"
-    assert headers["Cache-Control"] == "private, max-age=60"
+    assert flat_headers(response) == expected["headers"]
+    assert flat_headers(response)["Cache-Control"] == "public, max-age=60"
+    assert flat_headers(response)["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "accept"),
+    [("html", BROWSER), ("json", None), ("json", "*/*"), ("json", "application/json")],
+)
+def test_the_cache_keys_format_header_picks_the_404_format(
+    dynamodb: Any, edge: EdgeRedirector, fmt: str, accept: str | None
+) -> None:
+    # Whatever Accept reaches the function, the body is the one its cache key names, and it is
+    # the regional answer for the Accept the viewer function reduced to that format.
+    other = "application/json" if fmt == "html" else BROWSER
+    response = edge_module.handle(origin_request("/unknown2", accept=other, fmt=fmt), edge)
+    expected = regional("unknown2", accept=accept)
+    assert response["body"] == expected["body"]
+    assert flat_headers(response) == expected["headers"]
+
+
+def test_an_unknown_format_value_falls_back_to_accept(dynamodb: Any, edge: EdgeRedirector) -> None:
+    response = edge_module.handle(origin_request("/unknown3", accept=BROWSER, fmt="xml"), edge)
+    assert response["body"].startswith("<!doctype html>")
 
 
 def test_negotiation_html_for_browsers_json_otherwise(dynamodb: Any, edge: EdgeRedirector) -> None:
@@ -280,7 +302,8 @@ def test_expired_link_is_410_even_before_dynamodb_ttl_deletes_it(
     assert response["status"] == "410" and expected["statusCode"] == 410
     assert json.loads(response["body"])["message"] == "This link has expired."
     assert response["body"] == expected["body"]
-    assert flat_headers(response)["Cache-Control"] == "private, max-age=60"
+    assert flat_headers(response) == expected["headers"]
+    assert flat_headers(response)["Cache-Control"] == "public, max-age=60"
 
 
 def test_disabled_link_is_410(dynamodb: Any, edge: EdgeRedirector) -> None:
@@ -303,20 +326,35 @@ def test_repeat_lookups_within_the_memory_ttl_read_once(
     assert reads.reads == 2
 
 
-def test_answers_from_memory_are_aged(dynamodb: Any, edge: EdgeRedirector) -> None:
+def test_answers_from_memory_keep_the_spec_headers_and_add_age(
+    dynamodb: Any, edge: EdgeRedirector
+) -> None:
     put_link(dynamodb, "perm1", redirect_type=301)
     put_link(dynamodb, "temp1", redirect_type=302)
     now = time.time()
-    edge.answer("perm1", now, None)
-    edge.answer("temp1", now, None)
-    edge.answer("gone404", now, None)
+    fresh = {code: edge.answer(code, now, None) for code in ("perm1", "temp1", "gone404")}
+    assert all("Age" not in answer.headers for answer in fresh.values())
     later = now + 10
-    assert edge.answer("perm1", later, None).headers["Cache-Control"] == "public, max-age=3590"
-    assert (
-        edge.answer("temp1", later, None).headers["Cache-Control"]
-        == "public, max-age=0, s-maxage=50"
-    )
-    assert edge.answer("gone404", later, None).headers["Cache-Control"] == "private, max-age=50"
+    for code, cache_control in (
+        ("perm1", "public, max-age=3600"),
+        ("temp1", "public, max-age=0, s-maxage=60"),
+        ("gone404", "public, max-age=60"),
+    ):
+        remembered = edge.answer(code, later, None)
+        assert remembered.headers["Cache-Control"] == cache_control
+        assert remembered.headers["Age"] == "10"
+        assert {k: v for k, v in remembered.headers.items() if k != "Age"} == fresh[code].headers
+    # A fraction of a second counts as a whole one: Age errs towards older.
+    assert edge.answer("perm1", now + 0.2, None).headers["Age"] == "1"
+
+
+def test_a_memory_hit_through_the_handler_carries_age(dynamodb: Any, edge: EdgeRedirector) -> None:
+    put_link(dynamodb, "hot2", redirect_type=302)
+    first = flat_headers(edge_module.handle(origin_request("/hot2"), edge))
+    second = flat_headers(edge_module.handle(origin_request("/hot2"), edge))
+    assert "Age" not in first
+    assert second["Cache-Control"] == first["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert second["Age"] in ("0", "1")
 
 
 def test_an_update_is_seen_once_the_memory_ttl_has_passed(
@@ -326,11 +364,12 @@ def test_an_update_is_seen_once_the_memory_ttl_has_passed(
     now = time.time()
     assert edge.answer("moving1", now, None).headers["Location"] == "https://old.example/"
     put_link(dynamodb, "moving1", "https://old.example/", redirect_type=302, status="disabled")
-    # Within the memory lifetime the old answer stands, with s-maxage aged so that memory plus
-    # CloudFront never hold it longer than the spec's 60 seconds from the read.
+    # Within the memory lifetime the old answer stands, saying how old it is, so that memory
+    # plus the caches downstream hold it no longer than the spec's 60 seconds from the read.
     stale = edge.answer("moving1", now + 29, None)
     assert stale.status == 302
-    assert stale.headers["Cache-Control"] == "public, max-age=0, s-maxage=31"
+    assert stale.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert stale.headers["Age"] == "29"
     assert edge.answer("moving1", now + 30, None).status == 410
     assert reads.reads == 2
 
@@ -366,8 +405,10 @@ def test_memory_is_bounded_least_recently_used_first(dynamodb: Any, reads: Count
 def test_a_failed_read_hands_the_request_to_the_origin(dynamodb: Any) -> None:
     failing = CountingClient(dynamodb, ConnectTimeoutError(endpoint_url="https://dynamodb"))
     edge = EdgeRedirector(failing, TABLE, LookupCache())
-    request_event = origin_request("/abc123", accept=BROWSER)
+    request_event = origin_request("/abc123", accept=BROWSER + ";q=0.5", fmt="html")
     expected_request = copy.deepcopy(request_event["Records"][0]["cf"]["request"])
+    # The origin is asked for the format of the cache key, in an Accept it reads the same way.
+    expected_request["headers"]["accept"] = [{"key": "Accept", "value": "text/html"}]
 
     result = edge_module.handle(request_event, edge)
 
@@ -380,9 +421,10 @@ def test_a_failed_read_hands_the_request_to_the_origin(dynamodb: Any) -> None:
 def test_the_failover_origin_is_reached_without_a_second_read(
     edge: EdgeRedirector, reads: CountingClient
 ) -> None:
-    request_event = origin_request("/abc123", role=FAILOVER)
+    request_event = origin_request("/abc123", role=FAILOVER, accept=BROWSER)
     result = edge_module.handle(request_event, edge)
     assert result["uri"] == "/abc123" and "status" not in result
+    assert flat_headers(result)["Accept"] == "text/html"
     assert reads.reads == 0
 
 
@@ -392,20 +434,21 @@ def test_health_goes_to_the_regional_api(edge: EdgeRedirector, reads: CountingCl
     assert reads.reads == 0
 
 
-@pytest.mark.parametrize("status", [404, 410])
-def test_origin_response_keeps_negotiated_errors_private(edge: EdgeRedirector, status: int) -> None:
-    response = edge_module.handle(
-        origin_response(status, {"Cache-Control": "public, max-age=60", "Vary": "Accept"}), edge
-    )
-    assert response["status"] == str(status)
-    assert flat_headers(response)["Cache-Control"] == "private, max-age=60"
-    assert flat_headers(response)["Vary"] == "Accept"
-
-
-def test_origin_response_leaves_redirects_cacheable(edge: EdgeRedirector) -> None:
-    headers = {"Cache-Control": "public, max-age=3600", "Location": "https://example.com/"}
-    response = edge_module.handle(origin_response(301, headers), edge)
-    assert flat_headers(response) == headers
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (404, {"Cache-Control": "public, max-age=60", "Vary": "Accept"}),
+        (301, {"Cache-Control": "public, max-age=3600", "Location": "https://example.com/"}),
+    ],
+)
+def test_an_origin_response_event_passes_through_unchanged(
+    edge: EdgeRedirector, reads: CountingClient, status: int, headers: dict[str, str]
+) -> None:
+    # Only origin request is associated now; an origin-response event changes nothing.
+    event = origin_response(status, headers)
+    expected = copy.deepcopy(event["Records"][0]["cf"]["response"])
+    assert edge_module.handle(event, edge) == expected
+    assert reads.reads == 0
 
 
 # Region choice: the bundle's map, read at init -------------------------------------------------

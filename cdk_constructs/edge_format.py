@@ -1,0 +1,31 @@
+"""The viewer-request CloudFront Function that reduces Accept to `x-squrl-format: html|json`.
+
+The distribution's cache key is the path plus that one header, so a path has at most two cached
+variants and the Accept-negotiated 404/410 pages are never served in the wrong format. The code
+is `edge_format.js` next to this file (cloudfront-js-2.0); tests/unit/test_edge_format.py checks
+it against shared.redirect.prefers_html.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import aws_cloudfront as cloudfront
+from constructs import Construct
+
+SOURCE = Path(__file__).with_name("edge_format.js")
+
+
+class EdgeFormatFunction(Construct):
+    """Exposes `.function` (what the default behaviour associates on viewer request)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, env_name: str) -> None:
+        super().__init__(scope, construct_id)
+        self.function = cloudfront.Function(
+            self,
+            "Function",
+            function_name=f"squrl-{env_name}-edge-format",
+            comment="squrl: Accept -> x-squrl-format (html|json), the cache key's only header",
+            code=cloudfront.FunctionCode.from_file(file_path=str(SOURCE)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
