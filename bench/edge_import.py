@@ -13,16 +13,17 @@ import os
 import zipfile
 from pathlib import Path
 
-from bench.common import time_in_fresh_interpreter
+from bench.common import compare_in_fresh_interpreters
 
-REPEATS = 9
+REPEATS = 21
 
 
 def _zipped_size(folder: Path) -> tuple[int, int]:
     buffer = io.BytesIO()
     count = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for dirpath, _, filenames in os.walk(folder):
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for filename in sorted(filenames):
                 path = Path(dirpath) / filename
                 archive.write(path, path.relative_to(folder).as_posix())
@@ -43,11 +44,16 @@ def _prod_like_bundle() -> Path:
 def run() -> dict[str, object]:
     bundle = _prod_like_bundle()
     zipped, files = _zipped_size(bundle)
-    edge = time_in_fresh_interpreter(
-        f"import sys\nsys.path.insert(0, {str(bundle)!r})\nimport functions.edge_redirect.handler",
-        repeats=REPEATS,
+    # Interleaved rounds: a noisy neighbour slows both alike.
+    timings = compare_in_fresh_interpreters(
+        {
+            "edge": f"import sys\nsys.path.insert(0, {str(bundle)!r})\n"
+            "import functions.edge_redirect.handler",
+            "regional": "import functions.redirect.handler",
+        },
+        REPEATS,
     )
-    regional = time_in_fresh_interpreter("import functions.redirect.handler", repeats=REPEATS)
+    edge, regional = timings["edge"], timings["regional"]
     return {
         "edge bundle zipped bytes": zipped,
         "edge bundle files": files,
