@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,17 +211,30 @@ def function_asset(name: str, architecture: str = "arm64") -> FunctionAsset:
         + [d.encode() for d in installed]
         + [part for rel, path in sources for part in (rel.encode(), path.read_bytes())]
     )
+
+    def fill(staging: Path) -> None:
+        shutil.copytree(deps, staging)
+        for rel, path in sources:
+            destination = staging / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+
+    target = materialize_asset(name, architecture, asset_hash, fill)
+    return FunctionAsset(name=name, architecture=architecture, path=target, asset_hash=asset_hash)
+
+
+def materialize_asset(
+    name: str, architecture: str, asset_hash: str, fill: Callable[[Path], None]
+) -> Path:
+    """The asset folder for `asset_hash`, built once by `fill` into a staging folder and renamed
+    into place, so a parallel synth sees either no folder or a complete one."""
     assets_dir = BUILD_DIR / "assets"
     target = assets_dir / f"{name}-{architecture}-{asset_hash[:16]}"
     if not target.is_dir():
         assets_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=assets_dir, prefix=".tmp-") as tmp:
             staging = Path(tmp) / "asset"
-            shutil.copytree(deps, staging)
-            for rel, path in sources:
-                destination = staging / rel
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, destination)
+            fill(staging)
             try:
                 staging.rename(target)
             except OSError:
@@ -233,4 +246,4 @@ def function_asset(name: str, architecture: str = "arm64") -> FunctionAsset:
         for stale in assets_dir.glob(f"{name}-{architecture}-*"):
             if stale != target and stale.stat().st_mtime < cutoff:
                 shutil.rmtree(stale, ignore_errors=True)
-    return FunctionAsset(name=name, architecture=architecture, path=target, asset_hash=asset_hash)
+    return target

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import tempfile
 from pathlib import Path
 
 from aws_cdk import Aws, Duration, Stack
@@ -22,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_constructs.bundling import BUILD_DIR, REPO_ROOT, RUNTIME, FunctionAsset
+from cdk_constructs.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
 from cdk_constructs.compliance import acknowledge
 from shared.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
 
@@ -89,21 +88,14 @@ def edge_asset(config: EdgeBundleConfig) -> FunctionAsset:
     for rel, data in sorted(contents.items()):
         sha.update(rel.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
     asset_hash = sha.hexdigest()
-    assets_dir = BUILD_DIR / "assets"
-    target = assets_dir / f"{FUNCTION}-{ARCHITECTURE}-{asset_hash[:16]}"
-    if not target.is_dir():
-        assets_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=assets_dir, prefix=".tmp-") as tmp:
-            staging = Path(tmp) / "asset"
-            for rel, data in contents.items():
-                destination = staging / rel
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_bytes(data)
-            try:
-                staging.rename(target)
-            except OSError:
-                if not target.is_dir():
-                    raise
+
+    def fill(staging: Path) -> None:
+        for rel, data in contents.items():
+            destination = staging / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+
+    target = materialize_asset(FUNCTION, ARCHITECTURE, asset_hash, fill)
     return FunctionAsset(FUNCTION, ARCHITECTURE, target, asset_hash)
 
 
