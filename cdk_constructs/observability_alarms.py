@@ -337,12 +337,7 @@ class RegionAlarms(Construct):
         using = {
             f"t{i}": self._metrics.function(f, "Throttles", "Sum") for i, f in enumerate(functions)
         }
-        total = cw.MathExpression(
-            expression=" + ".join(f"FILL({key}, 0)" for key in using),
-            using_metrics=using,
-            period=ONE_MINUTE,
-            label="throttles",
-        )
+        total = _sum_per_minute(using, "throttles")
         self._alarm(
             "lambda-throttles",
             "A squrl function was throttled (concurrency limit reached): requests were refused.",
@@ -360,12 +355,7 @@ class RegionAlarms(Construct):
         for i, index in enumerate(sources.index_names):
             using[f"ir{i}"] = metrics.table(sources.table_name, "ReadThrottleEvents", "Sum", index)
             using[f"iw{i}"] = metrics.table(sources.table_name, "WriteThrottleEvents", "Sum", index)
-        total = cw.MathExpression(
-            expression=" + ".join(f"FILL({key}, 0)" for key in using),
-            using_metrics=using,
-            period=ONE_MINUTE,
-            label="throttle events",
-        )
+        total = _sum_per_minute(using, "throttle events")
         # The SDK retries a throttled call; throttling in 3 of 5 minutes outlasts the retries.
         self._alarm(
             "dynamodb-throttles",
@@ -529,4 +519,14 @@ def environment_budget(
             notify("ACTUAL", 100),
             notify("FORECASTED", 100),
         ],
+    )
+
+
+def _sum_per_minute(using: dict[str, cw.IMetric], label: str) -> cw.MathExpression:
+    """The per-minute sum of several metrics, a missing datapoint counting as zero."""
+    return cw.MathExpression(
+        expression=" + ".join(f"FILL({key}, 0)" for key in using),
+        using_metrics=using,
+        period=ONE_MINUTE,
+        label=label,
     )
