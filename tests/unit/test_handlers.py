@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -172,7 +173,11 @@ def test_generated_code_collision_retries(dynamodb: Any, monkeypatch: pytest.Mon
     assert first is not None and first["original_url"] == "https://first.example/"
 
 
-def test_deduplication_rules(dynamodb: Any) -> None:
+def test_deduplication_rules(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The handler's clock is pinned: "lives at least as long as asked" compares epoch seconds,
+    # so the same lifetime asked a second later is a later expiry (checked below).
+    clock = [1_800_000_000.25]
+    monkeypatch.setattr(create_module, "time", SimpleNamespace(time=lambda: clock[0]))
     url = "https://dedup.example/page"
     status, first, _ = create({"original_url": url, "ttl_hours": 48})
     assert status == 201
@@ -180,6 +185,9 @@ def test_deduplication_rules(dynamodb: Any) -> None:
     again = create({"original_url": "HTTPS://DEDUP.example/page", "ttl_hours": 24})
     assert again[0] == 200 and again[1] == first
     assert create({"original_url": url, "ttl_hours": 48})[0] == 200
+    clock[0] += 1
+    later = create({"original_url": url, "ttl_hours": 48})
+    assert later[0] == 201 and later[1]["short_code"] != first["short_code"]
     # Asking to live longer than it does, or forever: a new link.
     assert create({"original_url": url, "ttl_hours": 72})[0] == 201
     never = create({"original_url": url})
