@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -71,10 +72,22 @@ class LocalServer:
         return self.request("POST", "/urls", body, **kwargs)
 
 
+# Each xdist worker takes ports from its own block below Linux's ephemeral range (32768+), so
+# no port handed out by a bind to port 0 (the emulators', the other worker's) can take a
+# server's port between choosing it here and the server binding it.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_PORTS = itertools.count(20000 + 1000 * _WORKER)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    for port in _PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
 
 
 def port_is_open(port: int) -> bool:
@@ -111,7 +124,7 @@ def start_server(
     )
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> float:
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,4 +20,15 @@ def dynamodb() -> Iterator[Any]:
         name = os.environ["SQURL_TABLE_NAME"]
         client.create_table(**table.create_table_request(name))
         client.update_time_to_live(**table.ttl_request(name))
+        # moto's in-process backend is not thread-safe: two concurrent conditional puts could
+        # both see a code free. One call at a time makes `attribute_not_exists` as atomic as
+        # DynamoDB's per-item writes (the local server's emulator does the same).
+        lock = threading.Lock()
+        call = client._make_api_call
+
+        def serialized(operation: str, params: dict[str, Any]) -> Any:
+            with lock:
+                return call(operation, params)
+
+        client._make_api_call = serialized
         yield client

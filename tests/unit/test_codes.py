@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.codes import (
@@ -44,10 +44,10 @@ def test_every_symbol_is_drawn_uniformly() -> None:
     counts = Counter("".join(generate_code(8) for _ in range(20_000)))
     expected = 20_000 * 8 / 62
     assert set(counts) == set(ALPHABET)
-    # Chi-square with 61 degrees of freedom: 100 is beyond the 0.999 quantile (about 100.9 is
-    # 0.9988), so a biased generator (e.g. modulo bias) fails and a fair one almost never does.
+    # Chi-square with 61 degrees of freedom: a fair generator exceeds 150 with probability
+    # 1.9e-9, while modulo bias (`byte % 62`) gives about 1,100 at this sample size.
     chi_square = sum((count - expected) ** 2 / expected for count in counts.values())
-    assert chi_square < 110
+    assert chi_square < 150
 
 
 @pytest.mark.parametrize("code", ["abc", "my-link", "A_b-9", "x" * 20, "Promo2026", "___"])
@@ -102,6 +102,7 @@ def test_reserved_list_holds_the_specs_words() -> None:
     assert spec <= RESERVED_CODES
 
 
+@settings(deadline=None)
 @given(st.text(max_size=30))
 def test_possible_code_is_exactly_the_storable_shape(code: str) -> None:
     storable = 1 <= len(code) <= 20 and all(
