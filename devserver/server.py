@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -111,6 +112,35 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(result.body)
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (`FOO /abc`) goes to the gateway too, which answers it as API Gateway
+        # answers a method no route has, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the HTTP layer refuses before any route (a broken request line, a URI or headers
+        too long, an unknown HTTP version), in the spec's error shape rather than HTML: 4xx as
+        `ValidationError`, 5xx as `InternalServerError`, as the API's default gateway responses."""
+        if self.request_version == "HTTP/0.9":
+            # Too broken to name a version: still answer with a status line and headers.
+            self.request_version = "HTTP/1.1"
+        if code == 413:
+            name = "PayloadTooLarge"
+        else:
+            name = "ValidationError" if code < 500 else "InternalServerError"
+        result = error_result(code, name, message or HTTPStatus(code).phrase)
+        self.close_connection = True
+        self.send_response(code)
+        for key, value in result.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(result.body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(result.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("SQURL_ACCESS_LOG", "1") != "0":

@@ -122,7 +122,7 @@ def _normalize_host(host: str) -> str:
         except ValueError:
             raise InvalidUrl("malformed", "The URL's IPv6 host is not valid.") from None
         return f"[{address.compressed}]"
-    if not host.isascii():
+    if not host.isascii() or "xn--" in host.lower():
         host = _to_punycode(host)
     host = host.lower()
     if any(ch in FORBIDDEN_HOST_CHARS for ch in host):
@@ -137,14 +137,48 @@ def _normalize_host(host: str) -> str:
 
 
 def _to_punycode(host: str) -> str:
+    """WHATWG's "domain to ASCII": UTS 46 processing, non-transitional, with CheckHyphens and
+    UseSTD3ASCIIRules off and CheckBidi and CheckJoiners on, as browsers do.
+
+    Symbols UTS 46 maps as valid (`☃.com`, `i❤.ws`) convert like any other name, and a label
+    already in punycode must decode to a valid non-ASCII label (`xn--a.com` is refused).
+    """
     import idna
 
-    trailing_dot = host.endswith((".", "\u3002", "\uff0e", "\uff61"))
     try:
-        ascii_host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        # Maps case, width and the ideographic full stops to ASCII dots; refuses disallowed
+        # code points.
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        labels = []
+        for label in mapped.split("."):
+            if label.startswith("xn--"):
+                decoded = label[4:].encode("ascii").decode("punycode")
+                if not decoded or decoded.isascii():
+                    raise ValueError("a punycode label must decode to a non-ASCII label")
+                _check_unicode_label(decoded)
+                labels.append(label)
+            elif label.isascii():
+                labels.append(label)
+            else:
+                _check_unicode_label(label)
+                labels.append("xn--" + label.encode("punycode").decode("ascii"))
     except (idna.IDNAError, UnicodeError, ValueError):
         raise InvalidUrl("malformed", "The URL's international host name is not valid.") from None
-    return ascii_host + "." if trailing_dot and not ascii_host.endswith(".") else ascii_host
+    return ".".join(labels)
+
+
+def _check_unicode_label(label: str) -> None:
+    """UTS 46's validity criteria for one label (raises `idna.IDNAError` or `ValueError`)."""
+    import idna
+
+    idna.check_nfc(label)
+    idna.check_initial_combiner(label)
+    if idna.uts46_remap(label, std3_rules=False, transitional=False) != label:
+        raise ValueError("the label has code points that are not valid as they stand")
+    for position, char in enumerate(label):
+        if char in "\u200c\u200d" and not idna.valid_contextj(label, position):
+            raise ValueError("a joiner is not allowed here")
+    idna.check_bidi(label)
 
 
 def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:

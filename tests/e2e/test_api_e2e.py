@@ -187,6 +187,33 @@ def test_bad_content_length_is_a_400(squrl: LocalServer) -> None:
         assert b'"error":"ValidationError"' in reply
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "error"),
+    [
+        # A method no route has goes through the gateway: the spec's 404, as for any path.
+        (b"FOO /abc HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n", 404, "NotFound"),
+        (b"GET /abc HTTP/2.5\r\nHost: x\r\n", 505, "InternalServerError"),
+        (b"HELLO\r\n", 400, "ValidationError"),
+        (b"GET /abc HTTP/1.1 extra\r\nHost: x\r\n", 400, "ValidationError"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n", 414, "ValidationError"),
+        (
+            b"GET /abc HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)),
+            431,
+            "ValidationError",
+        ),
+    ],
+)
+def test_what_the_http_layer_refuses_has_the_specs_error_shape(
+    squrl: LocalServer, request_bytes: bytes, status: int, error: str
+) -> None:
+    reply = raw_exchange(squrl, request_bytes + b"Connection: close\r\n\r\n")
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), head[:100]
+    assert b"\r\nContent-Type: application/json" in head
+    parsed = json.loads(body)
+    assert parsed["error"] == error and set(parsed) == {"error", "message", "details"}
+
+
 def test_chunked_bodies_are_read(squrl: LocalServer) -> None:
     body = b'{"original_url": "https://chunked.example/"}'
     chunks = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)

@@ -32,6 +32,15 @@ def reason_of(url: str, policy: UrlPolicy = POLICY) -> str:
         ("https://example.com?q", "https://example.com/?q"),
         ("https://example.com#top", "https://example.com/#top"),
         ("https://münchen.de/", "https://xn--mnchen-3ya.de/"),
+        # UTS 46 as browsers apply it: symbols it maps as valid, deviations kept (not
+        # transitional), full-width and ideographic dots mapped, punycode checked and kept.
+        ("https://i❤.ws/", "https://xn--i-7iq.ws/"),
+        ("https://☃.com/", "https://xn--n3h.com/"),
+        ("https://XN--N3H.com/", "https://xn--n3h.com/"),
+        ("https://faß.de/", "https://xn--fa-hia.de/"),
+        ("https://\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\uff0ecom/", "https://example.com/"),
+        ("https://例え。テスト/", "https://xn--r8jz45g.xn--zckzah/"),
+        ("https://مثال.إختبار/", "https://xn--mgbh0fb.xn--kgbechtv/"),
         ("https://EXAMPLE.com/straße?q=ü#ä", "https://example.com/stra%C3%9Fe?q=%C3%BC#%C3%A4"),
         ("https://example.com/%7Efoo%2f?a=%20", "https://example.com/%7Efoo%2f?a=%20"),
         ("https://example.com/a/../b/./c", "https://example.com/a/../b/./c"),
@@ -80,6 +89,17 @@ def test_normalizes_as_browsers_do(raw: str, expected: str) -> None:
         "https://[::1/",
         "https://[not-ipv6]/",
         "https://exa<mple.com/",
+        # Punycode that does not decode to a valid non-ASCII label, in any case.
+        "https://xn--a.com/",
+        "https://XN--AB.com/",
+        "https://xn--zz.com/",
+        "https://xn--.com/",
+        "https://xn--abc-.com/",
+        "https://xn--n3h-.com/",
+        # UTS 46 validity: a leading combining mark, a joiner out of context, mixed bidi.
+        "https://\u0301a.com/",
+        "https://a\u200db.com/",
+        "https://a\u05d0.com/",
     ],
 )
 def test_malformed(raw: str) -> None:
