@@ -177,6 +177,10 @@ def test_credentials(raw: str) -> None:
         "http://[2002:c0a8:101::]/",
         "http://[::127.0.0.1]/",
         "http://[::ffff:0:127.0.0.1]/",
+        # Embedding forms are refused even around a public address (docs/design.md).
+        "http://[::ffff:8.8.8.8]/",
+        "http://[64:ff9b::808:808]/",
+        "http://[2002:808:808::1]/",
     ],
 )
 def test_private_address_in_any_spelling(raw: str) -> None:
