@@ -11,7 +11,6 @@ from constructs import Construct
 
 from cdk_constructs.links_table import replica_arn
 from cdk_constructs.squrl_function import log_retention
-from shared import table as table_def
 from stacks.config import EnvironmentConfig
 
 DAX_TLS_PORT = 9111
@@ -109,7 +108,9 @@ class DaxCache(Construct):
             self.client_security_group, ec2.Port.tcp(DAX_TLS_PORT), "DAX over TLS"
         )
 
-        table_arn = replica_arn(self, table_name, region)
+        # DAX performs the clients' calls on the table with this role, and learns the table's
+        # key schema with DescribeTable. The redirect only ever calls GetItem through DAX, so
+        # that is all the role may do: no Query, no batch reads, no index.
         role = iam.Role(
             self,
             "ServiceRole",
@@ -118,13 +119,8 @@ class DaxCache(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=[
-                    "dynamodb:DescribeTable",
-                    "dynamodb:GetItem",
-                    "dynamodb:BatchGetItem",
-                    "dynamodb:Query",
-                ],
-                resources=[table_arn, f"{table_arn}/index/{table_def.DEDUP_INDEX}"],
+                actions=["dynamodb:DescribeTable", "dynamodb:GetItem"],
+                resources=[replica_arn(self, table_name, region)],
             )
         )
         subnet_group = dax.CfnSubnetGroup(
@@ -133,6 +129,18 @@ class DaxCache(Construct):
             subnet_ids=[s.subnet_id for s in self.vpc.isolated_subnets],
             description="squrl DAX subnets",
         )
+        # Writes go to the home region's table, never through this cluster, so DAX cannot
+        # invalidate what it holds: an item, or a miss (a 404 for a link created since), stays
+        # until its TTL runs out. DAX's default is 5 minutes; squrl's is 10 s (docs/deploy.md).
+        self.parameter_group = dax.CfnParameterGroup(
+            self,
+            "ParameterGroup",
+            description=f"squrl {config.name} redirect cache TTLs",
+            parameter_name_values={
+                "record-ttl-millis": str(config.dax.record_ttl_millis),
+                "query-ttl-millis": str(config.dax.query_ttl_millis),
+            },
+        )
         self.cluster = dax.CfnCluster(
             self,
             "Cluster",
@@ -140,6 +148,7 @@ class DaxCache(Construct):
             node_type=config.dax.node_type,
             replication_factor=config.dax.replication_factor,
             subnet_group_name=subnet_group.ref,
+            parameter_group_name=self.parameter_group.ref,
             security_group_ids=[self.cluster_security_group.security_group_id],
             sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
             cluster_endpoint_encryption_type="TLS",

@@ -25,15 +25,22 @@ class EdgeRequestLog(Construct):
         construct_id: str,
         *,
         env_name: str,
-        shards: int,
+        shards: int | None,
         sampling_percent: int,
         retain: bool,
     ) -> None:
+        """`shards=None` makes an on-demand stream. Each request is one record, cache hits
+        included, and a provisioned shard takes 1,000 records a second: a busier distribution
+        than `shards` x 1,000 requests a second would have records refused, and those clicks
+        lost (the edge-log-throttled alarm says when)."""
         super().__init__(scope, construct_id)
         self.stream = kinesis.Stream(
             self,
             "Stream",
             stream_name=edge_log_stream_name(env_name),
+            stream_mode=(
+                kinesis.StreamMode.ON_DEMAND if shards is None else kinesis.StreamMode.PROVISIONED
+            ),
             shard_count=shards,
             # The AWS-managed key: CloudFront's delivery role needs no KMS grant for it.
             encryption=kinesis.StreamEncryption.MANAGED,

@@ -80,19 +80,22 @@ def replica_arn(scope: Construct, table_name: str, region: str) -> str:
 
 
 def read_statement(scope: Construct, table_name: str, region: str) -> iam.PolicyStatement:
-    """GetItem and Query on one replica and its deduplication index, nothing wider."""
-    arn = replica_arn(scope, table_name, region)
+    """GetItem on one replica, nothing wider: the redirect and get_url only read items by key
+    (shared/redirect.py, shared/repository.get_link), never the index."""
     return iam.PolicyStatement(
-        actions=["dynamodb:GetItem", "dynamodb:Query"],
-        resources=[arn, f"{arn}/index/{table_def.DEDUP_INDEX}"],
+        actions=["dynamodb:GetItem"], resources=[replica_arn(scope, table_name, region)]
     )
 
 
-def write_statement(scope: Construct, table_name: str, home_region: str) -> iam.PolicyStatement:
-    """PutItem on the home-region table, Query on its index and GetItem to confirm what the
-    index found (deduplication reads where creates write)."""
+def write_statements(
+    scope: Construct, table_name: str, home_region: str
+) -> list[iam.PolicyStatement]:
+    """PutItem and GetItem on the home-region table (the conditional create, then a consistent
+    read of what deduplication found) and Query on its deduplication index only."""
     arn = replica_arn(scope, table_name, home_region)
-    return iam.PolicyStatement(
-        actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-        resources=[arn, f"{arn}/index/{table_def.DEDUP_INDEX}"],
-    )
+    return [
+        iam.PolicyStatement(actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[arn]),
+        iam.PolicyStatement(
+            actions=["dynamodb:Query"], resources=[f"{arn}/index/{table_def.DEDUP_INDEX}"]
+        ),
+    ]

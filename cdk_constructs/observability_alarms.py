@@ -3,7 +3,7 @@
 Thresholds follow seed 004, tightened for a redirect service (docs/operations.md): 5xx over 1 %
 for 5 minutes, p99 over the SLO for 5 minutes, any Lambda throttle, DynamoDB throttles,
 replication over 2 s, click-stream iterator age over 5 minutes, any message in a DLQ, WAF block
-spikes, a failing canary.
+spikes, a failing canary, any edge log record refused by its stream.
 
 Paging policy: alarms that describe one user-visible symptom are grouped under a composite
 alarm, which pages once; its members record an OpsCenter OpsItem instead of paging, so the
@@ -478,6 +478,19 @@ class RegionAlarms(Construct):
             )
         if edge.web_acl_name:
             self._waf_spike("edge-waf-block-spike", edge.web_acl_name, regional_in=None)
+        if edge.request_stream_name:
+            # Real-time logs are best effort and CloudFront documents no retry, so a refused
+            # record is a click that may never be counted.
+            self._alarm(
+                "edge-log-throttled",
+                f"{edge.request_stream_name} refused CloudFront real-time log records in the "
+                "last 5 minutes (write throughput exceeded): edge clicks may be lost.",
+                MetricFactory(period=Duration.minutes(5)).stream(
+                    edge.request_stream_name, "WriteProvisionedThroughputExceeded", "Sum"
+                ),
+                0,
+                evaluation_periods=1,
+            )
 
 
 def environment_budget(

@@ -141,6 +141,8 @@ class EdgeSources:
     distribution_id: str | None = None
     function_name: str | None = None
     web_acl_name: str | None = None
+    # The real-time log stream (us-east-1) carrying the edge's click records.
+    request_stream_name: str | None = None
 
 
 @dataclass(frozen=True)

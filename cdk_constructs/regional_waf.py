@@ -17,11 +17,26 @@ from stacks.config import WafConfig
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
 # size rule would answer 403 first, so it only counts and the squrl rule below answers 413.
 MAX_BODY_BYTES = 8192
-_COMMON_SIZE_RULE = "SizeRestrictions_BODY"
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+# The common rule set's body rules only count here. A create body is a URL, and valid or not,
+# it is squrl's validation that must answer (SPEC section 3), not a WAF 403: an IPv4 host trips
+# GenericRFI_BODY (`http://93.184.216.34/`), 169.254.169.254 trips EC2MetaDataSSRF_BODY (a 400
+# `private_address`), `../` in a path trips GenericLFI_BODY and `<script` in a query trips
+# CrossSiteScripting_BODY (both are valid destinations, stored as given and only ever sent in
+# `Location`). The same rules keep blocking URI paths, query strings and cookies, and the
+# CloudFront ACL keeps all of them (redirects have no body).
+COUNTED_BODY_RULES = (
+    "SizeRestrictions_BODY",
+    "EC2MetaDataSSRF_BODY",
+    "GenericLFI_BODY",
+    "GenericRFI_BODY",
+    "CrossSiteScripting_BODY",
+)
 
 
 class RegionalWaf(Construct):
-    """Managed rule groups, a body-size rule (413) and a per-IP rate rule (429)."""
+    """Managed rule groups (body rules counted), a body-size rule (413) and a per-IP rate rule
+    (429)."""
 
     def __init__(
         self,
@@ -35,10 +50,13 @@ class RegionalWaf(Construct):
         super().__init__(scope, construct_id)
         rules: list[wafv2.CfnWebACL.RuleProperty] = []
         if settings.managed_rules:
-            count_size_rule = wafv2.CfnWebACL.RuleActionOverrideProperty(
-                name=_COMMON_SIZE_RULE, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-            )
-            rules = managed_rule_groups(0, {"AWSManagedRulesCommonRuleSet": [count_size_rule]})
+            counted = [
+                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                )
+                for rule in COUNTED_BODY_RULES
+            ]
+            rules = managed_rule_groups(0, {COMMON_RULE_SET: counted})
         rules.append(
             wafv2.CfnWebACL.RuleProperty(
                 name="BodyTooLarge",

@@ -12,7 +12,7 @@ from cdk_constructs.click_log_shipping import click_stream_name
 from cdk_constructs.compliance import acknowledge
 from cdk_constructs.dax_cache import DaxCache
 from cdk_constructs.links_api import LinksApi
-from cdk_constructs.links_table import read_statement, replica_arn, write_statement
+from cdk_constructs.links_table import read_statement, replica_arn, write_statements
 from cdk_constructs.regional_waf import RegionalWaf
 from cdk_constructs.squrl_function import SqurlFunction
 from shared import table as table_def
@@ -80,9 +80,8 @@ class ApiStack(Stack):
             environment=common_env,
             description="POST /urls: validate, deduplicate and store a link in the home region",
         )
-        create_url.function.add_to_role_policy(
-            write_statement(self, table_name, config.home_region)
-        )
+        for statement in write_statements(self, table_name, config.home_region):
+            create_url.function.add_to_role_policy(statement)
 
         get_url = SqurlFunction(
             self,
@@ -108,11 +107,9 @@ class ApiStack(Stack):
         )
         redirect.function.add_to_role_policy(read_statement(self, table_name, region))
         if dax is not None:
+            # The redirect's only call through DAX is the GetItem of shared/redirect.py.
             redirect.function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["dax:GetItem", "dax:BatchGetItem", "dax:Query"],
-                    resources=[dax.cluster_arn],
-                )
+                iam.PolicyStatement(actions=["dax:GetItem"], resources=[dax.cluster_arn])
             )
 
         self.function_constructs = {

@@ -94,6 +94,12 @@ class DaxConfig(_Strict):
     enabled: bool = False
     node_type: str = Field("dax.t3.small", pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$")
     replication_factor: int = Field(3, ge=1, le=10)
+    # How long DAX keeps an item (or a miss) and a query result. Writes go to the home region's
+    # table, never through DAX, so this bounds how long a regional redirect can answer from an
+    # old copy (docs/deploy.md). 0 (DAX's "forever") and more than DAX's default, 5 minutes,
+    # are refused.
+    record_ttl_millis: int = Field(10_000, ge=1, le=300_000)
+    query_ttl_millis: int = Field(10_000, ge=1, le=300_000)
 
 
 class AnalyticsConfig(_Strict):
@@ -102,17 +108,75 @@ class AnalyticsConfig(_Strict):
     raw_retention_days: int = Field(365, ge=1)
 
 
+PriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+PRICE_CLASSES: tuple[PriceClass, ...] = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+
+# The smallest CloudFront price class whose edge locations cover a region's part of the world
+# (CloudFront Developer Guide, "Choose the price class for a CloudFront distribution"):
+# 100 = North America and Europe with Israel; 200 adds Japan, India, the rest of Asia, the Middle
+# East, South Africa and Kenya; only All has South America, Australia and New Zealand.
+_PRICE_CLASS_BY_REGION: dict[str, PriceClass] = {
+    "ap-southeast-1": "PriceClass_200",  # Singapore
+    "ap-southeast-2": "PriceClass_All",  # Sydney
+    "ap-southeast-3": "PriceClass_200",  # Jakarta
+    "ap-southeast-4": "PriceClass_All",  # Melbourne
+    "ap-southeast-5": "PriceClass_200",  # Malaysia
+    "ap-southeast-6": "PriceClass_All",  # New Zealand
+    "ap-southeast-7": "PriceClass_200",  # Thailand
+}
+_PRICE_CLASS_BY_PREFIX: dict[str, PriceClass] = {
+    "us-": "PriceClass_100",
+    "ca-": "PriceClass_100",
+    "mx-": "PriceClass_100",
+    "eu-": "PriceClass_100",
+    "il-": "PriceClass_100",
+    "ap-northeast-": "PriceClass_200",  # Tokyo, Seoul, Osaka
+    "ap-east-": "PriceClass_200",  # Hong Kong, Taipei
+    "ap-south-": "PriceClass_200",  # India
+    "me-": "PriceClass_200",
+    "af-": "PriceClass_200",
+    "sa-": "PriceClass_All",
+}
+
+
+def minimum_price_class(region: str) -> PriceClass:
+    """The cheapest price class with edge locations near `region`; All when the region is not
+    in the table (a new region is better served everywhere than refused edges)."""
+    if region in _PRICE_CLASS_BY_REGION:
+        return _PRICE_CLASS_BY_REGION[region]
+    for prefix, price_class in _PRICE_CLASS_BY_PREFIX.items():
+        if region.startswith(prefix):
+            return price_class
+    return "PriceClass_All"
+
+
 class EdgeConfig(_Strict):
     enabled: bool = False
     certificate_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:")
-    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    # Must cover every serving region's part of the world (EnvironmentConfig checks it).
+    price_class: PriceClass = "PriceClass_100"
     # false detaches the Lambda@Edge function, so CloudFront sends every miss to the regional
     # APIs (origin group): the runbook switch for a faulty edge deploy (docs/edge.md).
     redirect_at_edge: bool = True
-    # Real-time logs (the edge's click records): shards of its us-east-1 stream, and the
-    # percentage of requests logged (100: every click counts).
+    # Real-time logs (the edge's click records): one record per request, cache hits included,
+    # into a us-east-1 stream. A provisioned shard takes 1,000 records a second, so provisioned
+    # (`realtime_log_shards` shards) suits environments with a known ceiling; on_demand scales
+    # with traffic and has no shard count. The percentage of requests logged (100: every click
+    # counts).
+    realtime_log_stream_mode: Literal["provisioned", "on_demand"] = "provisioned"
     realtime_log_shards: int = Field(1, ge=1)
     realtime_log_sampling_percent: int = Field(100, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _shards_only_when_provisioned(self) -> EdgeConfig:
+        if self.realtime_log_stream_mode == "on_demand" and (
+            "realtime_log_shards" in self.model_fields_set
+        ):
+            raise ValueError(
+                "realtime_log_shards applies only to realtime_log_stream_mode 'provisioned'; "
+                "an on_demand stream sizes itself, so remove realtime_log_shards"
+            )
+        return self
 
 
 class ObservabilityConfig(_Strict):
@@ -180,6 +244,25 @@ class EnvironmentConfig(_Strict):
             raise ValueError(
                 f"home_region {self.home_region!r} must be one of serving_regions "
                 f"{self.serving_regions}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _price_class_covers_serving_regions(self) -> EnvironmentConfig:
+        # A viewer near a region outside the price class is served from a distant edge: the
+        # redirect there would cross an ocean before reaching the nearby replica.
+        if not self.edge.enabled:
+            return self
+        chosen = PRICE_CLASSES.index(self.edge.price_class)
+        needed = {region: minimum_price_class(region) for region in self.serving_regions}
+        short = {r: c for r, c in needed.items() if PRICE_CLASSES.index(c) > chosen}
+        if short:
+            wanted = max(short.values(), key=PRICE_CLASSES.index)
+            regions = ", ".join(f"{r} (needs {c})" for r, c in short.items())
+            raise ValueError(
+                f"edge.price_class {self.edge.price_class!r} has no edge locations near serving "
+                f"region(s) {regions}; set edge.price_class to {wanted!r}"
+                + (" or 'PriceClass_All'" if wanted != "PriceClass_All" else "")
             )
         return self
 

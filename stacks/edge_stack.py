@@ -85,7 +85,11 @@ class EdgeStack(Stack):
             self,
             "RequestLog",
             env_name=config.name,
-            shards=config.edge.realtime_log_shards,
+            shards=(
+                config.edge.realtime_log_shards
+                if config.edge.realtime_log_stream_mode == "provisioned"
+                else None
+            ),
             sampling_percent=config.edge.realtime_log_sampling_percent,
             retain=retain,
         )

@@ -49,7 +49,8 @@ def region_sources(config: EnvironmentConfig, region: str, api_stack: Any) -> Re
 
 
 def edge_sources(edge_stack: Any | None) -> EdgeSources | None:
-    """Read what an EdgeStack exposes (`.distribution`, `.edge_function`, `.waf`)."""
+    """Read what an EdgeStack exposes (`.distribution`, `.edge_function`, `.waf`,
+    `.request_log`)."""
     if edge_stack is None:
         return None
     distribution = getattr(edge_stack, "distribution", None)
@@ -57,12 +58,14 @@ def edge_sources(edge_stack: Any | None) -> EdgeSources | None:
     function = getattr(edge_function, "function", None)
     waf = getattr(edge_stack, "waf", None)
     web_acl = getattr(waf, "web_acl", None)
+    stream = getattr(getattr(edge_stack, "request_log", None), "stream", None)
     return EdgeSources(
         distribution_id=distribution.distribution_id if distribution is not None else None,
         function_name=(
             literal(function, "function_name", function.function_name) if function else None
         ),
         web_acl_name=literal(web_acl, "name", "") or None if web_acl is not None else None,
+        request_stream_name=literal(stream, "name", "") or None if stream is not None else None,
     )
 
 

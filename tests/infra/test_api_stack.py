@@ -203,29 +203,54 @@ def _list(value):
     return value if isinstance(value, list) else [value]
 
 
+def _statements_with(template, suffix, service):
+    statements = policy_statements_of_role(template, role_of_function(template, suffix))
+    return [s for s in statements if any(a.startswith(f"{service}:") for a in _list(s["Action"]))]
+
+
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
 def test_least_privilege_table_access(synth, env, region):
     config = synth.config.environments[env]
     template = api(synth, env, region)
     table = table_def.table_name(env)
+    local_table = f":dynamodb:{region}:{config.account}:table/{table}"
 
+    # The redirect (shared/redirect.py) and get_url (shared/repository.get_link) read items by
+    # key and nothing else: GetItem on the local replica, no Query, no index.
     for reader in ("-redirect", "-get-url"):
         (statement,) = _dynamodb_statements(template, reader)
-        assert sorted(_list(statement["Action"])) == ["dynamodb:GetItem", "dynamodb:Query"]
-        arns = [join(r) for r in statement["Resource"]]
-        assert all(f":dynamodb:{region}:{config.account}:table/{table}" in a for a in arns)
-        assert all("*" not in a for a in arns)
+        assert _list(statement["Action"]) == ["dynamodb:GetItem"], reader
+        (arn,) = [join(r) for r in _list(statement["Resource"])]
+        assert arn.endswith(local_table), reader
 
-    (statement,) = _dynamodb_statements(template, "-create-url")
-    assert sorted(_list(statement["Action"])) == [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-    ]
-    arns = [join(r) for r in statement["Resource"]]
-    # Writes go to the home region whichever region served the request.
-    assert all(f":dynamodb:{config.home_region}:" in a for a in arns)
-    assert any(a.endswith(f"/index/{table_def.DEDUP_INDEX}") for a in arns)
+    # create_url: the conditional PutItem and the confirming GetItem on the home table, Query
+    # on the deduplication index only.
+    home = f":dynamodb:{config.home_region}:{config.account}:table/{table}"
+    grants = {
+        tuple(sorted(_list(s["Action"]))): [join(r) for r in _list(s["Resource"])]
+        for s in _dynamodb_statements(template, "-create-url")
+    }
+    assert set(grants) == {("dynamodb:GetItem", "dynamodb:PutItem"), ("dynamodb:Query",)}
+    (table_arn,) = grants[("dynamodb:GetItem", "dynamodb:PutItem")]
+    assert table_arn.endswith(home)
+    (index_arn,) = grants[("dynamodb:Query",)]
+    assert index_arn.endswith(f"{home}/index/{table_def.DEDUP_INDEX}")
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_only_the_redirect_reaches_dax_and_only_with_get_item(synth, env, region):
+    config = synth.config.environments[env]
+    template = api(synth, env, region)
+    assert _statements_with(template, "-get-url", "dax") == []
+    assert _statements_with(template, "-create-url", "dax") == []
+    granted = _statements_with(template, "-redirect", "dax")
+    if not config.dax.enabled:
+        assert granted == []
+        return
+    (statement,) = granted
+    assert _list(statement["Action"]) == ["dax:GetItem"]
+    (cluster,) = _list(statement["Resource"])
+    assert f"squrl-{env}-data-{region}" in join(cluster) and "Cluster" in join(cluster)
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
@@ -251,6 +276,22 @@ def test_waf_guards_the_stage(synth, env, region):
     assert body["error"] == "RateLimitExceeded"
     size = rules["BodyTooLarge"]["Action"]["Block"]["CustomResponse"]
     assert size["ResponseCode"] == 413
+    # The common rule set's body rules only count: a create body is a URL, and squrl's own
+    # validation answers it (201, or 400 InvalidUrl), never a WAF 403.
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    counted = {
+        override["Name"]
+        for override in common["RuleActionOverrides"]
+        if override["ActionToUse"] == {"Count": {}}
+    }
+    assert counted == {
+        "SizeRestrictions_BODY",
+        "EC2MetaDataSSRF_BODY",
+        "GenericLFI_BODY",
+        "GenericRFI_BODY",
+        "CrossSiteScripting_BODY",
+    }
+    assert len(common["RuleActionOverrides"]) == len(counted)
     association = only(template, "AWS::WAFv2::WebACLAssociation")["Properties"]
     stage_id = next(iter(resources(template, "AWS::ApiGateway::Stage")))
     assert stage_id in join(association["ResourceArn"])

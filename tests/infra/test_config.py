@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from stacks.config import ConfigError, load_config, select_environments
+from stacks.config import ConfigError, load_config, minimum_price_class, select_environments
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
@@ -79,3 +79,73 @@ def test_cli_override_replaces_one_value(context):
     assert dev.account == "444444444444"
     assert dev.waf.enabled is False
     assert dev.replica_regions == ["eu-west-1"]
+
+
+@pytest.mark.parametrize(
+    ("region", "price_class"),
+    [
+        ("us-east-1", "PriceClass_100"),
+        ("eu-west-1", "PriceClass_100"),
+        ("il-central-1", "PriceClass_100"),
+        ("ap-southeast-1", "PriceClass_200"),
+        ("ap-northeast-1", "PriceClass_200"),
+        ("ap-south-1", "PriceClass_200"),
+        ("me-central-1", "PriceClass_200"),
+        ("af-south-1", "PriceClass_200"),
+        ("ap-southeast-2", "PriceClass_All"),
+        ("sa-east-1", "PriceClass_All"),
+    ],
+)
+def test_minimum_price_class_follows_cloudfront_table(region, price_class):
+    assert minimum_price_class(region) == price_class
+
+
+@pytest.mark.parametrize(
+    ("region", "price_class", "wanted"),
+    [
+        ("ap-southeast-1", "PriceClass_100", "PriceClass_200"),
+        ("sa-east-1", "PriceClass_200", "PriceClass_All"),
+        ("ap-southeast-2", "PriceClass_100", "PriceClass_All"),
+    ],
+)
+def test_price_class_must_cover_every_serving_region(context, region, price_class, wanted):
+    broken = copy.deepcopy(context)
+    dev = broken["squrl"]["environments"]["dev"]
+    dev["serving_regions"] = ["us-east-1", region]
+    dev["edge"] = {"enabled": True, "price_class": price_class}
+    with pytest.raises(ConfigError, match=r"squrl\.environments\.dev:.*edge\.price_class") as err:
+        load_config(broken)
+    assert region in str(err.value) and f"set edge.price_class to '{wanted}'" in str(err.value)
+    dev["edge"]["price_class"] = wanted
+    assert load_config(broken).environments["dev"].edge.price_class == wanted
+
+
+def test_price_class_is_not_checked_without_an_edge(context):
+    config = copy.deepcopy(context)
+    dev = config["squrl"]["environments"]["dev"]
+    dev["serving_regions"] = ["us-east-1", "sa-east-1"]
+    dev["edge"] = {"enabled": False}
+    assert load_config(config).environments["dev"].edge.price_class == "PriceClass_100"
+
+
+def test_on_demand_edge_log_stream_takes_no_shard_count(context):
+    broken = copy.deepcopy(context)
+    broken["squrl"]["environments"]["dev"]["edge"] = {
+        "enabled": True,
+        "realtime_log_stream_mode": "on_demand",
+        "realtime_log_shards": 2,
+    }
+    with pytest.raises(ConfigError, match=r"squrl\.environments\.dev\.edge: .*realtime_log_shards"):
+        load_config(broken)
+    del broken["squrl"]["environments"]["dev"]["edge"]["realtime_log_shards"]
+    edge = load_config(broken).environments["dev"].edge
+    assert edge.realtime_log_stream_mode == "on_demand"
+
+
+@pytest.mark.parametrize("ttl", [0, 300_001])
+def test_dax_ttl_is_bounded(context, ttl):
+    # 0 means "forever" to DAX; above DAX's own 5-minute default there is no reason to go.
+    broken = copy.deepcopy(context)
+    broken["squrl"]["environments"]["prod"]["dax"]["record_ttl_millis"] = ttl
+    with pytest.raises(ConfigError, match=r"squrl\.environments\.prod\.dax\.record_ttl_millis"):
+        load_config(broken)

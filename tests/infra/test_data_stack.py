@@ -96,14 +96,39 @@ def test_prod_has_an_encrypted_dax_cluster_per_region(synth, region):
         for s in resources(template, "AWS::EC2::Subnet").values()
     }
     assert zones == {f"{region}a", f"{region}b", f"{region}c"}
-    (statement,) = [
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-1"])
+def test_dax_service_role_does_only_what_the_redirect_asks(synth, region):
+    template = synth.templates[f"squrl-prod-data-{region}"]
+    cluster = only(template, "AWS::DAX::Cluster")["Properties"]
+    role_id = cluster["IAMRoleARN"]["Fn::GetAtt"][0]
+    statements = [
         statement
         for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "dynamodb:GetItem" in statement["Action"]
     ]
-    assert "dynamodb:PutItem" not in statement["Action"]
-    assert all(f":dynamodb:{region}:" in join(r) for r in statement["Resource"])
+    # The redirect's one call through DAX is GetItem; DAX also reads the key schema.
+    (statement,) = statements
+    assert sorted(statement["Action"]) == ["dynamodb:DescribeTable", "dynamodb:GetItem"]
+    account = synth.config.environments["prod"].account
+    table = table_def.table_name("prod")
+    assert join(statement["Resource"]).endswith(f":dynamodb:{region}:{account}:table/{table}")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-1"])
+def test_dax_ttls_come_from_config_not_the_five_minute_default(synth, region):
+    config = synth.config.environments["prod"]
+    template = synth.templates[f"squrl-prod-data-{region}"]
+    group_id, group = next(iter(resources(template, "AWS::DAX::ParameterGroup").items()))
+    assert group["Properties"]["ParameterNameValues"] == {
+        "record-ttl-millis": str(config.dax.record_ttl_millis),
+        "query-ttl-millis": str(config.dax.query_ttl_millis),
+    }
+    assert config.dax.record_ttl_millis == 10_000
+    cluster = only(template, "AWS::DAX::Cluster")["Properties"]
+    assert cluster["ParameterGroupName"] == {"Ref": group_id}
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])

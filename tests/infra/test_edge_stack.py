@@ -12,6 +12,7 @@ import pytest
 
 from cdk_constructs.edge_format import SOURCE
 from shared.edge_log_fields import FIELDS
+from stacks.config import PRICE_CLASSES, minimum_price_class
 from tests.infra.helpers import only, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
@@ -166,6 +167,10 @@ def test_cloudfront_scope_waf_with_a_429_rate_rule(synth: Any, env: str) -> None
     )
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     assert distribution_config(synth, env)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    # Only the regional ACL counts the common rule set's body rules (creates have bodies);
+    # at the edge every managed rule keeps its own action.
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert "RuleActionOverrides" not in common
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -183,6 +188,39 @@ def test_real_time_logs_carry_the_shared_field_list_and_no_ip(synth: Any, env: s
     assert endpoint["StreamArn"] == {"Fn::GetAtt": [stream_id, "Arn"]}
     behavior = distribution_config(synth, env)["DefaultCacheBehavior"]
     assert behavior["RealtimeLogConfigArn"] == {"Ref": config_id}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_real_time_log_stream_capacity_follows_config(synth: Any, env: str) -> None:
+    edge = synth.config.environments[env].edge
+    stream = only(edge_template(synth, env), "AWS::Kinesis::Stream")["Properties"]
+    if edge.realtime_log_stream_mode == "on_demand":
+        assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+        assert "ShardCount" not in stream
+    else:
+        assert stream.get("StreamModeDetails", {"StreamMode": "PROVISIONED"}) == {
+            "StreamMode": "PROVISIONED"
+        }
+        assert stream["ShardCount"] == edge.realtime_log_shards
+
+
+def test_prod_edge_log_stream_is_on_demand(synth: Any) -> None:
+    # One record per request, cache hits included: a provisioned shard (1,000 records a
+    # second) would refuse edge clicks once prod is busier than that.
+    stream = only(edge_template(synth, "prod"), "AWS::Kinesis::Stream")["Properties"]
+    assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_price_class_reaches_every_serving_region(synth: Any, env: str) -> None:
+    config = synth.config.environments[env]
+    price_class = distribution_config(synth, env)["PriceClass"]
+    assert price_class == config.edge.price_class
+    for region in config.serving_regions:
+        needed = minimum_price_class(region)
+        assert PRICE_CLASSES.index(price_class) >= PRICE_CLASSES.index(needed), (region, needed)
+    if "ap-southeast-1" in config.serving_regions:
+        assert price_class in ("PriceClass_200", "PriceClass_All")
 
 
 def test_certificates(synth: Any) -> None:

@@ -170,3 +170,28 @@ def test_functions_and_stage_are_traced_and_keep_logs_for_the_configured_days(sy
             stage = only(template, "AWS::ApiGateway::Stage")["Properties"]
             assert stage["TracingEnabled"] is True
             assert "requestId" in stage["AccessLogSetting"]["Format"]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_edge_log_stream_throttling_pages(synth, env):
+    # One real-time log record per edge request: a refused record is a click not counted.
+    config = synth.config.environments[env]
+    assert config.edge.enabled and "us-east-1" in config.serving_regions
+    template = observability_templates(synth, env)["us-east-1"]
+    alarm = _alarm_named(template, "-us-east-1-edge-log-throttled")
+    (query,) = alarm["Metrics"]
+    stat = query["MetricStat"]
+    assert stat["Metric"] == {
+        "Namespace": "AWS/Kinesis",
+        "MetricName": "WriteProvisionedThroughputExceeded",
+        "Dimensions": [{"Name": "StreamName", "Value": f"squrl-{env}-edge-requests"}],
+    }
+    assert (stat["Stat"], stat["Period"]) == ("Sum", 300)
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"]) == (0, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert "docs/runbooks/edge-log-throttled.md" in alarm["AlarmDescription"]
+    # The stream it watches is the one the edge stack creates.
+    edge = only(synth.templates[f"squrl-{env}-edge-us-east-1"], "AWS::Kinesis::Stream")
+    assert edge["Properties"]["Name"] == f"squrl-{env}-edge-requests"
