@@ -12,6 +12,7 @@ from cdk_constructs.waf_rules import (
     visibility,
     web_acl,
 )
+from shared.edge_redirect import ORIGIN_ROLE_HEADER
 from stacks.config import WafConfig
 
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
@@ -32,6 +33,56 @@ COUNTED_BODY_RULES = (
     "GenericRFI_BODY",
     "CrossSiteScripting_BODY",
 )
+
+
+def not_an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
+    """What the regional per-IP rate rule counts: every request except a GET or HEAD carrying
+    the header CloudFront adds on its way to this origin.
+
+    Redirects reach a regional API through CloudFront only on the fallback path (a failed replica
+    read, the home region down), and then all viewers behind one CloudFront node share its
+    address: a per-IP limit would answer 429 to real visitors exactly when failover traffic
+    peaks. Those viewers are already rate limited per IP by the CloudFront ACL. The header is
+    not a secret, so a direct client can send it too; what it gains is bounded: creates (POST)
+    stay limited per IP, keyed reads stay under their usage plan's per-key throttle, and public
+    redirects under the stage throttle.
+    """
+    text = [wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")]
+
+    def method_is(method: str) -> wafv2.CfnWebACL.StatementProperty:
+        return wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+                positional_constraint="EXACTLY",
+                search_string=method,
+                text_transformations=text,
+            )
+        )
+
+    from_cloudfront = wafv2.CfnWebACL.StatementProperty(
+        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                single_header={"Name": ORIGIN_ROLE_HEADER}
+            ),
+            comparison_operator="GT",
+            size=0,
+            text_transformations=text,
+        )
+    )
+    a_read = wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(
+            statements=[method_is("GET"), method_is("HEAD")]
+        )
+    )
+    return wafv2.CfnWebACL.StatementProperty(
+        not_statement=wafv2.CfnWebACL.NotStatementProperty(
+            statement=wafv2.CfnWebACL.StatementProperty(
+                and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                    statements=[from_cloudfront, a_read]
+                )
+            )
+        )
+    )
 
 
 class RegionalWaf(Construct):
@@ -83,7 +134,7 @@ class RegionalWaf(Construct):
                 visibility_config=visibility("BodyTooLarge"),
             )
         )
-        rules.append(rate_limit_rule(len(rules), settings.rate_limit))
+        rules.append(rate_limit_rule(len(rules), settings.rate_limit, not_an_edge_read()))
         self.web_acl = web_acl(
             self,
             name=name,

@@ -61,8 +61,11 @@ def managed_rule_groups(
     ]
 
 
-def rate_limit_rule(priority: int, limit: int) -> wafv2.CfnWebACL.RuleProperty:
-    """Per-IP rate rule answering 429 `RateLimitExceeded` with `Retry-After`."""
+def rate_limit_rule(
+    priority: int, limit: int, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
+) -> wafv2.CfnWebACL.RuleProperty:
+    """Per-IP rate rule answering 429 `RateLimitExceeded` with `Retry-After`; with `scope_down`,
+    only the requests it matches are counted and limited."""
     return wafv2.CfnWebACL.RuleProperty(
         name=RATE_RULE,
         priority=priority,
@@ -81,7 +84,7 @@ def rate_limit_rule(priority: int, limit: int) -> wafv2.CfnWebACL.RuleProperty:
         ),
         statement=wafv2.CfnWebACL.StatementProperty(
             rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                aggregate_key_type="IP", limit=limit
+                aggregate_key_type="IP", limit=limit, scope_down_statement=scope_down
             )
         ),
         visibility_config=visibility(RATE_RULE),

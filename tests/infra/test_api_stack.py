@@ -306,3 +306,43 @@ def test_cors_preflight_lists_configured_origins(synth):
     for props in preflights.values():
         headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+
+
+def waf_matches(statement: dict, method: str, headers: dict[str, str]) -> bool:
+    """The subset of WAF statement semantics the rate rule's scope-down uses."""
+    if "NotStatement" in statement:
+        return not waf_matches(statement["NotStatement"]["Statement"], method, headers)
+    if "AndStatement" in statement:
+        return all(waf_matches(s, method, headers) for s in statement["AndStatement"]["Statements"])
+    if "OrStatement" in statement:
+        return any(waf_matches(s, method, headers) for s in statement["OrStatement"]["Statements"])
+    if "ByteMatchStatement" in statement:
+        match = statement["ByteMatchStatement"]
+        assert match["FieldToMatch"] == {"Method": {}}
+        assert match["PositionalConstraint"] == "EXACTLY"
+        return method == match["SearchString"]
+    if "SizeConstraintStatement" in statement:
+        size = statement["SizeConstraintStatement"]
+        name = size["FieldToMatch"]["SingleHeader"]["Name"].lower()
+        assert size["ComparisonOperator"] == "GT"
+        return len(headers.get(name, "")) > size["Size"]
+    raise AssertionError(f"unexpected statement {statement}")
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_the_per_ip_rate_rule_spares_cloudfronts_fallback_reads_only(synth, env, region):
+    # On the fallback path every viewer behind one CloudFront node shares its address; the
+    # CloudFront ACL limits those viewers per IP, so the regional rule must not count them.
+    acl = only(api(synth, env, region), "AWS::WAFv2::WebACL")["Properties"]
+    rate = next(rule for rule in acl["Rules"] if rule["Name"] == "RateLimitPerIp")
+    scope = rate["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    edge = {"x-squrl-origin-role": "failover"}
+    assert not waf_matches(scope, "GET", edge)
+    assert not waf_matches(scope, "HEAD", {"x-squrl-origin-role": "primary"})
+    # Everything else is counted: direct redirects, API calls, and a create that claims to come
+    # through CloudFront (the header is not a secret).
+    assert waf_matches(scope, "GET", {})
+    assert waf_matches(scope, "HEAD", {})
+    assert waf_matches(scope, "POST", {})
+    assert waf_matches(scope, "POST", edge)
+    assert waf_matches(scope, "GET", {"x-squrl-origin-role": ""})
