@@ -3,8 +3,9 @@
 Every stream it reads gets the same event source settings: one shard's records in order
 (parallelization 1, which the per-shard checkpoint in shared/stats.py relies on), partial batch
 responses, bisection on error, a bounded number of retries and a record age limit, and an
-on-failure destination. The queue also receives poison records, with their payload, from the
-function itself.
+on-failure destination. The queue also receives poison records from the function itself, as
+their shard, sequence number, arrival time and reason: no payload, which would hold user agents
+and referrers for the queue's 14 days.
 """
 
 from __future__ import annotations

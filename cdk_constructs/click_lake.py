@@ -4,6 +4,10 @@ Firehose reads each click stream and runs the same decoder as the counting consu
 (functions/click_lake), so the lake holds only sanitized clicks whichever producer wrote them.
 Objects land under `clicks/dt=YYYY-MM-DD/` (Firehose's arrival day, UTC); the Glue table
 projects that partition, so new days are queryable without a crawler or MSCK REPAIR.
+
+Firehose writes under `errors/` only when the transformation itself fails (the function errs,
+times out or is throttled past Firehose's retries); those objects hold the raw stream records,
+user agents and referrers included, so they expire after a day instead of with the lake.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from cdk_constructs.squrl_function import SqurlFunction, log_retention
 from stacks.config import EnvironmentConfig, FunctionSettings
 
 CLICKS_PREFIX = "clicks/"
+ERRORS_PREFIX = "errors/"
+# Long enough to look at a failed delivery, short enough that raw records do not pile up.
+ERRORS_RETENTION = Duration.days(1)
 RESULTS_PREFIX = "athena-results/"
 TRANSFORM_SETTINGS = FunctionSettings(memory_mb=512, timeout_seconds=29)
 
@@ -140,9 +147,7 @@ class ClickLake(Construct):
                     transitions=transitions,
                     expiration=Duration.days(retention_days),
                 ),
-                s3.LifecycleRule(
-                    id="errors", prefix="errors/", expiration=Duration.days(retention_days)
-                ),
+                s3.LifecycleRule(id="errors", prefix=ERRORS_PREFIX, expiration=ERRORS_RETENTION),
                 s3.LifecycleRule(
                     id="athena-results", prefix=RESULTS_PREFIX, expiration=Duration.days(7)
                 ),
@@ -285,7 +290,7 @@ class ClickLake(Construct):
                 actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
                 resources=[
                     self.bucket.arn_for_objects(f"{CLICKS_PREFIX}*"),
-                    self.bucket.arn_for_objects("errors/*"),
+                    self.bucket.arn_for_objects(f"{ERRORS_PREFIX}*"),
                 ],
             )
         )
@@ -295,7 +300,7 @@ class ClickLake(Construct):
                 resources=[self.transform.function_arn],
             )
         )
-        for prefix in (CLICKS_PREFIX, "errors/"):
+        for prefix in (CLICKS_PREFIX, ERRORS_PREFIX):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(_bucket_resource(self.bucket))}"
@@ -317,7 +322,8 @@ class ClickLake(Construct):
                 bucket_arn=self.bucket.bucket_arn,
                 role_arn=role.role_arn,
                 prefix=CLICKS_PREFIX + "dt=!{timestamp:yyyy-MM-dd}/",
-                error_output_prefix="errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/",
+                error_output_prefix=ERRORS_PREFIX
+                + "!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/",
                 buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
                     interval_in_seconds=300, size_in_m_bs=64
                 ),

@@ -10,6 +10,11 @@ A record may also hold one bare click JSON object, which is what any other produ
 Requests that are not clicks (HEAD, errors, non-redirects, paths that are not a short code) are
 skipped. A record that cannot be read at all raises PoisonRecord: the consumer sets it aside in
 the dead-letter queue and counts the rest of its batch.
+
+A record holds user agents and referrers until it is decoded, so nothing about an unreadable
+record may be stored or logged but metadata: a PoisonRecord's message is fixed text and counts,
+never a quote of the record, and `unreadable_reason` and `error_frames` describe any other
+failure the same way (docs/analytics.md, "Poison records").
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import traceback
 from collections.abc import Sequence
 from urllib.parse import unquote
 
@@ -40,7 +46,23 @@ EDGE_REQUIRED_FIELDS = (
 
 
 class PoisonRecord(ValueError):
-    """A record no retry can make readable."""
+    """A record no retry can make readable. Its message never quotes the record."""
+
+
+def unreadable_reason(error: BaseException) -> str:
+    """Why a record could not be read, in words that never quote the record.
+
+    A PoisonRecord's message is written that way; any other exception's message may quote what
+    it choked on (a user agent, a referrer), so only its type is named.
+    """
+    if isinstance(error, PoisonRecord):
+        return str(error)
+    return f"decoding failed: {type(error).__name__}"
+
+
+def error_frames(error: BaseException) -> str:
+    """Where the code broke: file, line and source of each frame, without the message or values."""
+    return "".join(traceback.format_tb(error.__traceback__))
 
 
 def edge_fields() -> tuple[str, ...]:
@@ -71,14 +93,14 @@ def _from_json(text: str) -> ClickEvent:
     try:
         return ClickEvent.from_dict(json.loads(text))
     except (ValueError, InvalidClick) as error:
-        raise PoisonRecord(f"unreadable click event: {error}") from None
+        raise PoisonRecord(f"unreadable click event: {_describe(error)}") from None
 
 
 def _from_log_subscription(data: bytes) -> list[ClickEvent]:
     try:
         envelope = json.loads(gzip.decompress(data))
     except (OSError, EOFError, ValueError) as error:
-        raise PoisonRecord(f"unreadable log subscription record: {error}") from None
+        raise PoisonRecord(f"unreadable log subscription record: {_describe(error)}") from None
     if not isinstance(envelope, dict):
         raise PoisonRecord("the log subscription record is not an object")
     # CloudWatch Logs checks that it can reach the stream with a control message.
@@ -126,7 +148,7 @@ def _edge_click(row: dict[str, str], line: str) -> ClickEvent | None:
         return None
     try:
         ts_ms = int(float(row["timestamp"]) * 1000)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise PoisonRecord("an edge log line has no readable timestamp") from None
     request_id = row.get("x-edge-request-id", _MISSING)
     # CloudFront may deliver a log line twice; its request id (or the line itself) makes the
@@ -151,6 +173,16 @@ def _edge_click(row: dict[str, str], line: str) -> ClickEvent | None:
     except InvalidClick as error:
         raise PoisonRecord(f"an edge log line is not a click: {error}") from None
     return event
+
+
+def _describe(error: Exception) -> str:
+    # InvalidClick messages are fixed text; a JSON error's `msg` is too (its position aside).
+    # Other messages may quote the bytes they failed on, so only their type is named.
+    if isinstance(error, InvalidClick):
+        return str(error)
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    return type(error).__name__
 
 
 def _field(value: str) -> str | None:

@@ -161,8 +161,12 @@ class ClickEvent:
                 device=str(data["device"]),
                 source=str(data.get("source", "regional")),
             )
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidClick(f"malformed click event: {error}") from None
+        except KeyError as error:
+            raise InvalidClick(f"malformed click event: no {error.args[0]!r} field") from None
+        except (TypeError, ValueError):
+            # The conversion's own message would quote the value, which may be anything a
+            # producer put there: the reason reaches logs and the dead-letter queue.
+            raise InvalidClick("malformed click event: a field has the wrong type") from None
         event.validate()
         return event
 

@@ -19,17 +19,17 @@ what remains is a producer delivering the same click twice in different batches 
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from shared import repository
-from shared.click_records import PoisonRecord, decode_record
+from shared.click_records import PoisonRecord, decode_record, error_frames, unreadable_reason
 from shared.clicks import UNPARSABLE_REFERRER, ClickEvent
 from shared.codes import is_possible_code
 from shared.errors import NotFound
@@ -52,7 +52,6 @@ LAST_PART = "99999"
 # A checkpoint outlives the stream's retention (at most 365 days) and then expires by TTL.
 CHECKPOINT_TTL_SECONDS = 400 * 86400
 MAX_CHECKPOINT_RACES = 3
-DEAD_LETTER_PAYLOAD_LIMIT = 150_000
 
 
 def stats_key(code: str) -> str:
@@ -71,6 +70,9 @@ def padded(sequence_number: str) -> str:
 class StreamRecord:
     sequence_number: str
     data: bytes
+    # Kinesis's approximateArrivalTimestamp (epoch seconds): with the stream's retention, it
+    # says until when a dead-lettered record can be read from the stream again.
+    arrived_at: float | None = None
 
 
 @dataclass
@@ -214,7 +216,12 @@ class ClickCounter:
             except CheckpointMoved:
                 raise
             except Exception:
-                logger.exception("could not count a chunk of shard %s", shard)
+                # The record named is where a replay starts (docs/runbooks/dlq-messages.md).
+                logger.exception(
+                    "could not count a chunk of shard %s from record %s",
+                    shard,
+                    chunk.pieces[0].record.sequence_number,
+                )
                 # Lambda delivers this record and everything after it again; the parts of it
                 # already committed are behind the checkpoint and are skipped.
                 outcome.failed_from = chunk.pieces[0].record.sequence_number
@@ -224,11 +231,16 @@ class ClickCounter:
     def _pieces(self, record: StreamRecord, seen: set[str], outcome: BatchOutcome) -> list[_Piece]:
         try:
             events = decode_record(record.data)
-        except PoisonRecord as error:
-            return [_Piece(record, [], _mark(record.sequence_number, None), str(error))]
         except Exception as error:  # a record that breaks the decoder must not block the shard
-            logger.exception("decoding a record failed")
-            reason = f"decoding failed: {type(error).__name__}"
+            reason = unreadable_reason(error)
+            if not isinstance(error, PoisonRecord):
+                # Not logger.exception: the exception's message may quote the record.
+                logger.error(
+                    "decoding record %s failed: %s\n%s",
+                    record.sequence_number,
+                    reason,
+                    error_frames(error),
+                )
             return [_Piece(record, [], _mark(record.sequence_number, None), reason)]
         unique = []
         for event in events:
@@ -438,15 +450,26 @@ def _copy(counts: CodeCounts) -> CodeCounts:
 
 
 def _dead_letter_entry(stream: str, shard: str, piece: _Piece) -> dict[str, Any]:
-    payload = base64.b64encode(piece.record.data).decode("ascii")
+    """Where to find a poison record in the stream again, and why; never the record itself.
+
+    The payload holds the user agents and referrers the consumer exists to reduce, and the queue
+    keeps messages for 14 days; the stream keeps the record for its retention, long enough for
+    `get-shard-iterator --shard-iterator-type AT_SEQUENCE_NUMBER` (docs/runbooks/dlq-messages.md).
+    """
+    arrived_at = piece.record.arrived_at
     return {
         "reason": piece.poison,
         "stream": stream,
         "shard": shard,
         "sequence_number": piece.record.sequence_number,
-        "data_base64": payload[:DEAD_LETTER_PAYLOAD_LIMIT],
-        "truncated": len(payload) > DEAD_LETTER_PAYLOAD_LIMIT,
+        "approximate_arrival": None if arrived_at is None else _iso(arrived_at),
+        "size_bytes": len(piece.record.data),
     }
+
+
+def _iso(epoch_seconds: float) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds")
+    return moment.replace("+00:00", "Z")
 
 
 def link_stats(stats_item: dict[str, Any] | None, link_item: dict[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 Lambda's event source mapping gives this function one shard's records in order
 (ParallelizationFactor 1), with ReportBatchItemFailures: the answer names the first record to
-deliver again, and everything before it is done. Poison records go to the dead-letter queue
-with their payload; failures Lambda gives up on reach the same queue as its on-failure record.
+deliver again, and everything before it is done. Poison records go to the dead-letter queue as
+where to find them in the stream (shard, sequence number, arrival) and why, never their payload,
+which holds user agents and referrers; failures Lambda gives up on reach the same queue as its
+on-failure record.
 """
 
 from __future__ import annotations
@@ -48,7 +50,11 @@ def send_to_dead_letter(entries: list[dict[str, Any]]) -> None:
         for entry in group:
             logger.warning(
                 "poison record set aside",
-                extra={"sequence_number": entry["sequence_number"], "reason": entry["reason"]},
+                extra={
+                    "shard": entry["shard"],
+                    "sequence_number": entry["sequence_number"],
+                    "reason": entry["reason"],
+                },
             )
 
 
@@ -63,7 +69,11 @@ def _shard_batches(event: dict[str, Any]) -> dict[tuple[str, str], list[StreamRe
         shard = record["eventID"].split(":", 1)[0]
         kinesis = record["kinesis"]
         batches.setdefault((stream, shard), []).append(
-            StreamRecord(kinesis["sequenceNumber"], b64decode(kinesis["data"]))
+            StreamRecord(
+                kinesis["sequenceNumber"],
+                b64decode(kinesis["data"]),
+                kinesis.get("approximateArrivalTimestamp"),
+            )
         )
     return batches
 

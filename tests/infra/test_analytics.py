@@ -138,6 +138,24 @@ def test_the_lake_is_private_encrypted_partitioned_and_tiered(synth, env):
 
 
 @pytest.mark.parametrize("env", ANALYTICS_ENVS)
+def test_records_firehose_could_not_transform_expire_after_a_day(synth, env):
+    # Firehose writes them raw, user agent and referrer included, under the error prefix.
+    template = analytics(synth, env)
+    deliveries = resources(template, "AWS::KinesisFirehose::DeliveryStream").values()
+    buckets = set()
+    for delivery in deliveries:
+        s3 = delivery["Properties"]["ExtendedS3DestinationConfiguration"]
+        assert s3["ErrorOutputPrefix"].startswith("errors/")
+        buckets.add(join(s3["BucketARN"]).split(".")[0].strip("${"))
+    [lake_id] = buckets
+    rules = template["Resources"][lake_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [errors] = [rule for rule in rules if rule.get("Prefix") == "errors/"]
+    assert errors["Status"] == "Enabled"
+    assert errors["ExpirationInDays"] == 1
+    assert not errors.get("Transitions")
+
+
+@pytest.mark.parametrize("env", ANALYTICS_ENVS)
 def test_glue_and_athena_answer_the_common_questions(synth, env):
     template = analytics(synth, env)
     table = only(template, "AWS::Glue::Table")["Properties"]["TableInput"]

@@ -17,6 +17,7 @@ from shared import repository, stats
 from shared.clicks import ClickEvent, click_event
 from shared.stats import ClickCounter, StreamRecord
 from tests.unit.events import context
+from tests.unit.test_click_records import PERSONAL, PERSONAL_POISON
 
 TABLE = "squrl-urls-test"
 STREAM = "squrl-clicks-test"
@@ -24,6 +25,15 @@ SHARD = "shardId-000000000000"
 DAY_MS = 1_790_000_000_000  # 2026-09-21T14:13:20Z
 MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148"
+# Where a dead-letter message points: enough to read the record from the stream again, no more.
+DEAD_LETTER_FIELDS = {
+    "reason",
+    "stream",
+    "shard",
+    "sequence_number",
+    "approximate_arrival",
+    "size_bytes",
+}
 
 
 class CountingClient:
@@ -195,15 +205,69 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_alone(
 ) -> None:
     put_link(dynamodb, "abc123")
     batch = records([click("abc123", i) for i in range(10)])
-    batch.insert(5, StreamRecord("1004999", b"\x00\x01 not a click"))
+    batch.insert(5, StreamRecord("1004999", b"\x00\x01 not a click", 1_790_000_000.25))
     batch.sort(key=lambda r: int(r.sequence_number))
     outcome = counter.count(STREAM, SHARD, batch)
     assert outcome.failed_from is None and outcome.poison_records == 1
     assert outcome.human_clicks == 10
     [entry] = dead_letters
-    assert entry["sequence_number"] == "1004999" and entry["shard"] == SHARD
-    assert base64.b64decode(entry["data_base64"]) == b"\x00\x01 not a click"
+    # The record is neither gzip nor JSON, so it reads as an edge log line of one field.
+    assert entry["reason"].startswith("an edge log line has 1 fields")
+    assert dead_letters == [
+        {
+            "reason": entry["reason"],
+            "stream": STREAM,
+            "shard": SHARD,
+            "sequence_number": "1004999",
+            "approximate_arrival": "2026-09-21T14:13:20.250Z",
+            "size_bytes": len(b"\x00\x01 not a click"),
+        }
+    ]
     assert link(dynamodb, "abc123")["click_count"] == 10
+
+
+def test_a_dead_letter_message_holds_where_the_record_is_never_what_it_says(
+    dynamodb: Any, counter: ClickCounter, dead_letters: list[dict[str, Any]]
+) -> None:
+    put_link(dynamodb, "abc123")
+    poison = [
+        StreamRecord(str(2000 + i), data, 1_790_000_000 + i)
+        for i, data in enumerate(PERSONAL_POISON.values())
+    ]
+    outcome = counter.count(STREAM, SHARD, [*records([click("abc123", 0)]), *poison])
+    assert outcome.failed_from is None and outcome.human_clicks == 1
+    assert outcome.poison_records == len(poison)
+    assert [entry["sequence_number"] for entry in dead_letters] == [
+        r.sequence_number for r in poison
+    ]
+    for entry, record in zip(dead_letters, poison, strict=True):
+        assert set(entry) == DEAD_LETTER_FIELDS
+        assert entry["size_bytes"] == len(record.data)
+    written = json.dumps(dead_letters)
+    assert not [marker for marker in PERSONAL if marker in written]
+    payloads = [base64.b64encode(r.data).decode()[:40] for r in poison]
+    assert not [payload for payload in payloads if payload in written]
+
+
+def test_a_record_that_breaks_the_decoder_is_parked_and_logged_without_its_contents(
+    dynamodb: Any,
+    counter: ClickCounter,
+    dead_letters: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(data: bytes) -> list[ClickEvent]:
+        raise ValueError(data.decode())  # a library error that quotes its input
+
+    monkeypatch.setattr(stats, "decode_record", broken)
+    payload = f"GET /abc123 {PHONE} https://news.example.com/item?id=7 203.0.113.9".encode()
+    outcome = counter.count(STREAM, SHARD, [StreamRecord("3000", payload)])
+    assert outcome.failed_from is None and outcome.poison_records == 1
+    [entry] = dead_letters
+    assert entry["reason"] == "decoding failed: ValueError" and entry["sequence_number"] == "3000"
+    assert "decoding record 3000 failed" in caplog.text and "stats.py" in caplog.text
+    written = caplog.text + json.dumps(dead_letters)
+    assert not [marker for marker in PERSONAL if marker in written]
 
 
 def test_a_full_dead_letter_queue_fails_the_batch_instead_of_losing_the_record(
@@ -311,6 +375,7 @@ def kinesis_event(batch: list[StreamRecord]) -> dict[str, Any]:
                     "sequenceNumber": record.sequence_number,
                     "partitionKey": "p",
                     "data": base64.b64encode(record.data).decode(),
+                    "approximateArrivalTimestamp": record.arrived_at or 1_790_000_000.5,
                 },
             }
             for record in batch
@@ -323,12 +388,23 @@ def test_the_handler_reports_no_failures_and_parks_poison_in_sqs(
 ) -> None:
     module, queue_url = consumer
     put_link(dynamodb, "abc123")
-    batch = [*records([click("abc123", i) for i in range(3)]), StreamRecord("9999", b"{oops")]
+    poison = f'{{"squrl_click": 1, "ua": "{PHONE}", "ts": "{PHONE}"'.encode()
+    batch = [*records([click("abc123", i) for i in range(3)]), StreamRecord("9999", poison)]
     response = module.handler(kinesis_event(batch), context("click_consumer"))
     assert response == {"batchItemFailures": []}
     assert link(dynamodb, "abc123")["click_count"] == 3
     messages = module.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(m["Body"])["sequence_number"] for m in messages] == ["9999"]
+    [body] = [json.loads(m["Body"]) for m in messages]
+    assert body == {
+        "reason": body["reason"],
+        "stream": STREAM,
+        "shard": SHARD,
+        "sequence_number": "9999",
+        "approximate_arrival": "2026-09-21T14:13:20.500Z",
+        "size_bytes": len(poison),
+    }
+    assert body["reason"].startswith("unreadable click event")
+    assert "iPhone" not in messages[0]["Body"]
 
 
 def test_the_handler_names_the_first_record_to_deliver_again(

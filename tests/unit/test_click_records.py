@@ -8,7 +8,7 @@ import json
 import pytest
 
 from devserver.click_stream import log_subscription_record
-from shared.click_records import PoisonRecord, decode_record
+from shared.click_records import PoisonRecord, decode_record, error_frames, unreadable_reason
 from shared.clicks import BOT, DIRECT, MOBILE, click_from_headers
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1"
@@ -40,6 +40,84 @@ def edge_line(**values: str) -> str:
         **values,
     }
     return "\t".join(row[name] for name in FIELDS)
+
+
+# What a person leaves in a record: none of it may reach a reason, a log line or a queue.
+PERSONAL = ("iPhone", "Mobile/15E148", "news.example.com/item", "id=7", "203.0.113.9")
+PERSONAL_REFERER = "https://news.example.com/item?id=7"
+
+
+def real_edge_line(**values: str) -> str:
+    """A line in the edge stack's own field order, as the consumer and the lake read it."""
+    from shared.edge_log_fields import FIELDS as EDGE_FIELDS
+
+    row = {
+        "timestamp": "1790000000.5",
+        "sc-status": "302",
+        "cs-method": "GET",
+        "cs-uri-stem": "/abc123",
+        "x-edge-request-id": "req-9",
+        "cs-user-agent": IPHONE.replace(" ", "%20"),
+        "cs-referer": PERSONAL_REFERER.replace(":", "%3A").replace("/", "%2F"),
+        "c-country": "JP",
+        **values,
+    }
+    return "\t".join(row.get(name, "-") for name in EDGE_FIELDS)
+
+
+def _click_json(**values: object) -> bytes:
+    click = {
+        "squrl_click": 1,
+        "id": "c-1",
+        "code": "abc123",
+        "ts": 1_790_000_000_000,
+        "referrer": "t.co",
+        "country": "JP",
+        "device": "mobile",
+        **values,
+    }
+    return json.dumps(click).encode()
+
+
+def _envelope(message: str) -> bytes:
+    envelope = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "message": message}]}
+    return gzip.compress(json.dumps(envelope).encode(), mtime=0)
+
+
+# Records the decoder refuses that still carry a user agent, a referrer query or an address.
+PERSONAL_POISON = {
+    "edge-extra-field": (real_edge_line() + "\t203.0.113.9").encode(),
+    "edge-bad-timestamp": real_edge_line(timestamp="soon").encode(),
+    "edge-infinite-timestamp": real_edge_line(timestamp="inf").encode(),
+    "click-ts-is-a-user-agent": _click_json(ts=IPHONE),
+    "click-id-is-an-object": _click_json(id={"ua": IPHONE}, ts=[PERSONAL_REFERER]),
+    "click-with-a-full-referrer": _click_json(referrer=PERSONAL_REFERER),
+    "click-with-an-address-for-a-country": _click_json(country="203.0.113.9"),
+    "log-line-not-a-click": _envelope(f"203.0.113.9 GET /abc123 {PERSONAL_REFERER} {IPHONE}"),
+    "truncated-gzip": _envelope(f'{{"squrl_click":1,"ua":"{IPHONE}"}}')[:-12],
+    "not-utf8": IPHONE.encode() + b"\xff\xfe " + PERSONAL_REFERER.encode(),
+}
+
+
+@pytest.mark.parametrize("name", PERSONAL_POISON)
+def test_a_poison_reason_never_quotes_the_record(name: str) -> None:
+    with pytest.raises(PoisonRecord) as raised:
+        decode_record(PERSONAL_POISON[name])
+    reason = unreadable_reason(raised.value)
+    assert reason == str(raised.value) and reason
+    assert not [marker for marker in PERSONAL if marker in reason]
+
+
+def test_any_other_decoder_failure_is_described_by_its_type_and_frames_only() -> None:
+    # A message quoting the record, as a library's exception may.
+    message = f"cannot parse {IPHONE} from {PERSONAL_REFERER}"
+    try:
+        raise ValueError(message)
+    except ValueError as error:
+        reason, frames = unreadable_reason(error), error_frames(error)
+    assert reason == "decoding failed: ValueError"
+    assert "test_click_records.py" in frames
+    assert not [marker for marker in PERSONAL if marker in reason + frames]
 
 
 def test_a_log_subscription_record_holds_many_clicks() -> None:
