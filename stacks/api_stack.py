@@ -50,7 +50,9 @@ class ApiStack(Stack):
         self.api = self.links_api.rest_api
 
         # Without a short domain, links point at this region's API stage, which serves
-        # GET /{code} itself; the edge stack replaces it once a distribution exists.
+        # GET /{code} itself. The distribution's own *.cloudfront.net name cannot be used: the
+        # edge stack depends on these APIs (its origins), so this stack cannot read its output.
+        # Set `short_domain` to put every returned link behind the edge (docs/deploy.md).
         short_base_url = (
             f"https://{config.short_domain}" if config.short_domain else self.links_api.base_url
         )
