@@ -78,7 +78,13 @@ class AnalyticsStack(Stack):
 
 
 # What the consumer reports as EMF metrics (namespace Squrl), for dashboards and alarms.
-BUSINESS_METRICS = ("HumanClicks", "BotClicks", "PoisonRecords", "DuplicateClicks")
+BUSINESS_METRICS = (
+    "HumanClicks",
+    "BotClicks",
+    "PoisonRecords",
+    "DuplicateClicks",
+    "LakeRecordsDropped",
+)
 
 
 def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:

@@ -28,7 +28,6 @@ logger = Logger()
 metrics = Metrics()
 
 OK, DROPPED = "Ok", "Dropped"
-DROPPED_METRIC = "LakeRecordsDropped"
 
 
 def lake_row(event: ClickEvent) -> str:
@@ -95,5 +94,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         output.append(
             {"recordId": record["recordId"], "result": result, "data": b64encode(data).decode()}
         )
-    metrics.add_metric(name=DROPPED_METRIC, unit=MetricUnit.Count, value=dropped)
+    metrics.add_metric(name="LakeRecordsDropped", unit=MetricUnit.Count, value=dropped)
     return {"records": output}

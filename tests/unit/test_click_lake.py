@@ -128,7 +128,7 @@ def test_an_unreadable_record_is_dropped_counted_and_logged_without_its_contents
     [ok, *dropped] = response["records"]
     assert ok["result"] == "Ok"
     assert [(r["result"], r["data"]) for r in dropped] == [("Dropped", "")] * len(names)
-    assert emitted.metric(lake.DROPPED_METRIC) == [len(names)]
+    assert emitted.metric("LakeRecordsDropped") == [len(names)]
     lines = [line for line in emitted.log_lines() if line["message"] == "unreadable record dropped"]
     assert [line["record_id"] for line in lines] == [r["recordId"] for r in dropped]
     first = lines[0]
@@ -148,7 +148,7 @@ def test_a_record_that_breaks_the_decoder_is_dropped_and_logged_by_type_and_fram
     payload = f"GET /abc123 {IPHONE} https://news.example.com/item?id=7".encode()
     response = lake.handler(firehose_event(payload), context("click_lake"))
     assert response["records"] == [{"recordId": "r0", "result": "Dropped", "data": ""}]
-    assert emitted.metric(lake.DROPPED_METRIC) == [1]
+    assert emitted.metric("LakeRecordsDropped") == [1]
     [line] = [line for line in emitted.log_lines() if line["level"] == "ERROR"]
     assert line["reason"] == "decoding failed: KeyError" and line["record_id"] == "r0"
     assert "handler.py" in line["frames"]
@@ -159,4 +159,4 @@ def test_a_batch_of_clicks_reports_no_drops(emitted: Emitted) -> None:
     click = click_from_headers("abc123", {"user-agent": IPHONE}, 1_790_000_000)
     response = lake.handler(firehose_event(click.to_json().encode()), context("click_lake"))
     assert [r["result"] for r in response["records"]] == ["Ok"]
-    assert emitted.metric(lake.DROPPED_METRIC) == [0]
+    assert emitted.metric("LakeRecordsDropped") == [0]
