@@ -106,7 +106,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         for key, value in result.headers.items():
             if key.lower() not in ("content-length", "connection"):
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(result.body)))
+        # A HEAD answer may state a length only if it is the GET body's (RFC 9110, 8.6); the
+        # redirect handler leaves the body out for HEAD, so then no length is sent at all.
+        if self.command != "HEAD" or result.body:
+            self.send_header("Content-Length", str(len(result.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(result.body)

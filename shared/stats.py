@@ -118,6 +118,9 @@ class _Piece:
     events: list[ClickEvent]
     mark: str
     poison: str | None = None
+    # Which part of its record this is (1-based) and of how many.
+    part: int = 1
+    parts: int = 1
 
 
 def _mark(sequence_number: str, part: int | None) -> str:
@@ -216,11 +219,15 @@ class ClickCounter:
             except CheckpointMoved:
                 raise
             except Exception:
-                # The record named is where a replay starts (docs/runbooks/dlq-messages.md).
+                # The record named is where a replay starts (docs/runbooks/dlq-messages.md); a
+                # part other than the first means that record's earlier parts were counted.
+                first = chunk.pieces[0]
                 logger.exception(
-                    "could not count a chunk of shard %s from record %s",
+                    "could not count a chunk of shard %s from record %s (part %d of %d)",
                     shard,
-                    chunk.pieces[0].record.sequence_number,
+                    first.record.sequence_number,
+                    first.part,
+                    first.parts,
                 )
                 # Lambda delivers this record and everything after it again; the parts of it
                 # already committed are behind the checkpoint and are skipped.
@@ -255,6 +262,8 @@ class ClickCounter:
                 record,
                 part,
                 _mark(record.sequence_number, None if index == len(parts) - 1 else index),
+                part=index + 1,
+                parts=len(parts),
             )
             for index, part in enumerate(parts)
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -149,26 +150,44 @@ def _to_punycode(host: str) -> str:
         # Maps case, width and the ideographic full stops to ASCII dots; refuses disallowed
         # code points.
         mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
-        labels = []
+        labels, unicode_labels = [], []
         for label in mapped.split("."):
             if label.startswith("xn--"):
                 decoded = label[4:].encode("ascii").decode("punycode")
                 if not decoded or decoded.isascii():
                     raise ValueError("a punycode label must decode to a non-ASCII label")
+                # Python's decoder is lenient (`xn---n3h` gives `☃`); RFC 3492 and browsers
+                # are not, so the label must be exactly the encoding of what it decodes to.
+                if "xn--" + decoded.encode("punycode").decode("ascii") != label:
+                    raise ValueError("the punycode label is not in canonical form")
                 _check_unicode_label(decoded)
                 labels.append(label)
+                unicode_labels.append(decoded)
             elif label.isascii():
                 labels.append(label)
+                unicode_labels.append(label)
             else:
                 _check_unicode_label(label)
                 labels.append("xn--" + label.encode("punycode").decode("ascii"))
+                unicode_labels.append(label)
+        # CheckBidi: once any label is right-to-left, the bidi rule holds for every label of
+        # the name, ASCII ones included (RFC 5893 via UTS 46).
+        if any(_has_rtl(label) for label in unicode_labels):
+            for label in unicode_labels:
+                if label:
+                    idna.check_bidi(label, check_ltr=True)
     except (idna.IDNAError, UnicodeError, ValueError):
         raise InvalidUrl("malformed", "The URL's international host name is not valid.") from None
     return ".".join(labels)
 
 
+def _has_rtl(label: str) -> bool:
+    return any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for char in label)
+
+
 def _check_unicode_label(label: str) -> None:
-    """UTS 46's validity criteria for one label (raises `idna.IDNAError` or `ValueError`)."""
+    """UTS 46's validity criteria for one label, but the bidi rule, which `_to_punycode` applies
+    to the whole name (raises `idna.IDNAError` or `ValueError`)."""
     import idna
 
     idna.check_nfc(label)
@@ -178,7 +197,6 @@ def _check_unicode_label(label: str) -> None:
     for position, char in enumerate(label):
         if char in "\u200c\u200d" and not idna.valid_contextj(label, position):
             raise ValueError("a joiner is not allowed here")
-    idna.check_bidi(label)
 
 
 def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:

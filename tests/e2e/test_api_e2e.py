@@ -38,10 +38,20 @@ def test_create_redirect_get_round_trip(squrl: LocalServer) -> None:
 
     head = squrl.request("HEAD", f"/{code}", key=False)
     assert head.status == 302 and head.body == b""
+    assert head.headers["Location"] == followed.headers["Location"]
 
     shown = squrl.request("GET", f"/urls/{code}")
     assert shown.status == 200
     assert shown.json() == {**body, "status": "active", "click_count": shown.json()["click_count"]}
+
+
+def test_head_never_states_a_length_other_than_gets(squrl: LocalServer) -> None:
+    # RFC 9110 8.6: a HEAD answer's Content-Length, if any, is the GET body's length.
+    for accept in ("application/json", "text/html"):
+        got = squrl.request("GET", "/nosuchcode9", headers={"Accept": accept}, key=False)
+        head = squrl.request("HEAD", "/nosuchcode9", headers={"Accept": accept}, key=False)
+        assert got.status == head.status == 404 and head.body == b""
+        assert head.headers.get("Content-Length") in (None, str(len(got.body)))
 
 
 def test_create_alias(squrl: LocalServer) -> None:

@@ -181,7 +181,7 @@ def test_a_failed_chunk_is_retried_from_its_first_record_without_double_counting
 
 
 def test_a_record_with_too_many_codes_for_one_transaction_is_split_and_resumable(
-    dynamodb: Any, client: CountingClient, counter: ClickCounter
+    dynamodb: Any, client: CountingClient, counter: ClickCounter, caplog: pytest.LogCaptureFixture
 ) -> None:
     codes = [f"many{n:03d}" for n in range(130)]
     for code in codes:
@@ -194,6 +194,9 @@ def test_a_record_with_too_many_codes_for_one_transaction_is_split_and_resumable
     client.fail_transactions = {2}
     first = counter.count(STREAM, SHARD, one_record)
     assert first.failed_from == "5000" and first.human_clicks == 98
+    # The log says how much of the record was counted: a replay must not start at its first part.
+    assert "could not count a chunk of shard" in caplog.text
+    assert "from record 5000 (part 3 of 3)" in caplog.text
     second = counter.count(STREAM, SHARD, one_record)
     assert second.failed_from is None and second.human_clicks == 32
     assert sum(link(dynamodb, code)["click_count"] for code in codes) == 130

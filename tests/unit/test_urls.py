@@ -41,6 +41,8 @@ def reason_of(url: str, policy: UrlPolicy = POLICY) -> str:
         ("https://\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\uff0ecom/", "https://example.com/"),
         ("https://例え。テスト/", "https://xn--r8jz45g.xn--zckzah/"),
         ("https://مثال.إختبار/", "https://xn--mgbh0fb.xn--kgbechtv/"),
+        ("https://xn--mgbh0fb.com/", "https://xn--mgbh0fb.com/"),
+        ("https://a.\u05d0/", "https://a.xn--4db/"),
         ("https://EXAMPLE.com/straße?q=ü#ä", "https://example.com/stra%C3%9Fe?q=%C3%BC#%C3%A4"),
         ("https://example.com/%7Efoo%2f?a=%20", "https://example.com/%7Efoo%2f?a=%20"),
         ("https://example.com/a/../b/./c", "https://example.com/a/../b/./c"),
@@ -96,10 +98,14 @@ def test_normalizes_as_browsers_do(raw: str, expected: str) -> None:
         "https://xn--.com/",
         "https://xn--abc-.com/",
         "https://xn--n3h-.com/",
+        "https://xn---n3h.com/",
         # UTS 46 validity: a leading combining mark, a joiner out of context, mixed bidi.
         "https://\u0301a.com/",
         "https://a\u200db.com/",
         "https://a\u05d0.com/",
+        # Once one label is right-to-left, the bidi rule covers every label (IdnaTestV2 B1).
+        "https://0\u00e0.\u05d0/",
+        "https://0a.\u05d0/",
     ],
 )
 def test_malformed(raw: str) -> None:
