@@ -35,17 +35,18 @@ COUNTED_BODY_RULES = (
 )
 
 
-def not_an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
-    """What the regional per-IP rate rule counts: every request except a GET or HEAD carrying
-    the header CloudFront adds on its way to this origin.
+EDGE_FALLBACK_RATE_RULE = "RateLimitPerEdgeAddress"
+
+
+def an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
+    """A GET or HEAD carrying the header CloudFront adds on its way to a regional origin.
 
     Redirects reach a regional API through CloudFront only on the fallback path (a failed replica
     read, the home region down), and then all viewers behind one CloudFront node share its
-    address: a per-IP limit would answer 429 to real visitors exactly when failover traffic
-    peaks. Those viewers are already rate limited per IP by the CloudFront ACL. The header is
-    not a secret, so a direct client can send it too; what it gains is bounded: creates (POST)
-    stay limited per IP, keyed reads stay under their usage plan's per-key throttle, and public
-    redirects under the stage throttle.
+    address: the per-IP limit would answer 429 to real visitors exactly when failover traffic
+    peaks. Those viewers are limited per IP by the CloudFront ACL, so here such requests get a
+    much higher per-address limit of their own. The header is not a secret: a direct client
+    sending it moves to that higher limit, no further, and a create (POST) never does.
     """
     text = [wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")]
 
@@ -75,19 +76,13 @@ def not_an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
         )
     )
     return wafv2.CfnWebACL.StatementProperty(
-        not_statement=wafv2.CfnWebACL.NotStatementProperty(
-            statement=wafv2.CfnWebACL.StatementProperty(
-                and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                    statements=[from_cloudfront, a_read]
-                )
-            )
-        )
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[from_cloudfront, a_read])
     )
 
 
 class RegionalWaf(Construct):
-    """Managed rule groups (body rules counted), a body-size rule (413) and a per-IP rate rule
-    (429)."""
+    """Managed rule groups (body rules counted), a body-size rule (413) and per-IP rate rules
+    (429): one for CloudFront's fallback reads, one for everything else."""
 
     def __init__(
         self,
@@ -134,7 +129,19 @@ class RegionalWaf(Construct):
                 visibility_config=visibility("BodyTooLarge"),
             )
         )
-        rules.append(rate_limit_rule(len(rules), settings.rate_limit, not_an_edge_read()))
+        edge_read = an_edge_read()
+        everything_else = wafv2.CfnWebACL.StatementProperty(
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=edge_read)
+        )
+        rules.append(rate_limit_rule(len(rules), settings.rate_limit, everything_else))
+        rules.append(
+            rate_limit_rule(
+                len(rules),
+                settings.edge_fallback_rate_limit,
+                edge_read,
+                name=EDGE_FALLBACK_RATE_RULE,
+            )
+        )
         self.web_acl = web_acl(
             self,
             name=name,

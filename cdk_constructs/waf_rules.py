@@ -62,12 +62,15 @@ def managed_rule_groups(
 
 
 def rate_limit_rule(
-    priority: int, limit: int, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
+    priority: int,
+    limit: int,
+    scope_down: wafv2.CfnWebACL.StatementProperty | None = None,
+    name: str = RATE_RULE,
 ) -> wafv2.CfnWebACL.RuleProperty:
     """Per-IP rate rule answering 429 `RateLimitExceeded` with `Retry-After`; with `scope_down`,
     only the requests it matches are counted and limited."""
     return wafv2.CfnWebACL.RuleProperty(
-        name=RATE_RULE,
+        name=name,
         priority=priority,
         action=wafv2.CfnWebACL.RuleActionProperty(
             block=wafv2.CfnWebACL.BlockActionProperty(
@@ -87,7 +90,7 @@ def rate_limit_rule(
                 aggregate_key_type="IP", limit=limit, scope_down_statement=scope_down
             )
         ),
-        visibility_config=visibility(RATE_RULE),
+        visibility_config=visibility(name),
     )
 
 

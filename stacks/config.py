@@ -87,6 +87,9 @@ class WafConfig(_Strict):
     enabled: bool = True
     # Requests per client IP per 5-minute window before the rate rule answers 429.
     rate_limit: int = Field(2000, ge=10, le=2_000_000_000)
+    # The regional ACL's limit per CloudFront address for redirects on the fallback path, where
+    # many viewers share one address (docs/deploy.md); 50,000 per 5 minutes is about 170/s.
+    edge_fallback_rate_limit: int = Field(50_000, ge=10, le=2_000_000_000)
     managed_rules: bool = True
 
 

@@ -330,12 +330,25 @@ def waf_matches(statement: dict, method: str, headers: dict[str, str]) -> bool:
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
-def test_the_per_ip_rate_rule_spares_cloudfronts_fallback_reads_only(synth, env, region):
+def test_cloudfronts_fallback_reads_have_their_own_higher_per_address_limit(synth, env, region):
     # On the fallback path every viewer behind one CloudFront node shares its address; the
-    # CloudFront ACL limits those viewers per IP, so the regional rule must not count them.
+    # CloudFront ACL limits those viewers per IP, so the regional per-IP rule must not count
+    # them, and a separate, higher per-address limit still bounds a client faking the header.
+    config = synth.config.environments[env]
     acl = only(api(synth, env, region), "AWS::WAFv2::WebACL")["Properties"]
-    rate = next(rule for rule in acl["Rules"] if rule["Name"] == "RateLimitPerIp")
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    fallback = rules["RateLimitPerEdgeAddress"]["Statement"]["RateBasedStatement"]
+    assert fallback["AggregateKeyType"] == "IP"
+    assert fallback["Limit"] == config.waf.edge_fallback_rate_limit > config.waf.rate_limit
+    assert rules["RateLimitPerEdgeAddress"]["Action"] == rules["RateLimitPerIp"]["Action"]
+    rate = rules["RateLimitPerIp"]
     scope = rate["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    # Every request falls under exactly one of the two rules.
+    for method in ("GET", "HEAD", "POST", "PUT"):
+        for headers in ({}, {"x-squrl-origin-role": "primary"}):
+            assert waf_matches(scope, method, headers) != waf_matches(
+                fallback["ScopeDownStatement"], method, headers
+            )
     edge = {"x-squrl-origin-role": "failover"}
     assert not waf_matches(scope, "GET", edge)
     assert not waf_matches(scope, "HEAD", {"x-squrl-origin-role": "primary"})
