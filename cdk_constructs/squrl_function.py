@@ -43,6 +43,14 @@ def log_retention(days: int) -> logs.RetentionDays:
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
+_APPLICATION_LOG_LEVELS = {
+    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
+    "INFO": lambda_.ApplicationLogLevel.INFO,
+    "WARNING": lambda_.ApplicationLogLevel.WARN,
+    "ERROR": lambda_.ApplicationLogLevel.ERROR,
+}
+
+
 class SqurlFunction(Construct):
     """A bundled function from `functions/<name>` with squrl's defaults.
 
@@ -64,7 +72,11 @@ class SqurlFunction(Construct):
         description: str,
         vpc: ec2.IVpc | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        runtime_json_logs: bool = False,
     ) -> None:
+        """`runtime_json_logs` turns on Lambda's own JSON log format, for a function without
+        Powertools: the runtime then writes its errors and the `logging` module's records as
+        JSON, while lines the code writes to stdout itself (the click lines) stay as written."""
         super().__init__(scope, construct_id)
         asset = function_asset(name, config.architecture)
         function_name = f"squrl-{config.name}-{name.replace('_', '-')}"
@@ -90,6 +102,10 @@ class SqurlFunction(Construct):
             timeout=Duration.seconds(settings.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON if runtime_json_logs else None,
+            application_log_level_v2=(
+                _APPLICATION_LOG_LEVELS[config.log_level] if runtime_json_logs else None
+            ),
             insights_version=(
                 lambda_.LambdaInsightsVersion.VERSION_1_0_333_0
                 if config.observability.lambda_insights

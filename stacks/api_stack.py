@@ -106,6 +106,8 @@ class ApiStack(Stack):
             description="GET/HEAD /{code} and /health: redirect from the local replica",
             vpc=dax.vpc if dax else None,
             security_groups=[dax.client_security_group] if dax else None,
+            # No Powertools on the hot path: the runtime's own JSON format structures its logs.
+            runtime_json_logs=True,
         )
         redirect.function.add_to_role_policy(read_statement(self, table_name, region))
         if dax is not None:
