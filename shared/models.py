@@ -107,11 +107,19 @@ def _first_problem(exc: PydanticValidationError) -> ValidationError:
         return ValidationError(f"Unknown field {field!r}.", field=field, reason="unknown_field")
     if kind == "missing":
         return ValidationError(f"{field} is required.", field=field, reason="required")
-    if field == "custom_code":
-        return ValidationError(_FIELD_RULES["custom_code"], field=field, reason="format")
-    reason = "out_of_range" if kind in ("greater_than_equal", "less_than_equal") else "type"
-    if field == "redirect_type":
+    # A value of the wrong JSON type is a `type` error in every field; a value of the right type
+    # that the field's rule refuses is `format` (custom_code), `not_allowed` (redirect_type) or
+    # `out_of_range` (ttl_hours).
+    if kind.endswith("_type"):
+        reason = "type"
+    elif field == "custom_code":
+        reason = "format"
+    elif field == "redirect_type":
         reason = "not_allowed"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        reason = "out_of_range"
+    else:
+        reason = "type"
     return ValidationError(
         _FIELD_RULES.get(field or "", "Invalid field."), field=field, reason=reason
     )
