@@ -439,6 +439,23 @@ class RegionAlarms(Construct):
                 comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             )
 
+        for name in analytics.lake_delivery_stream_names:
+            # A transform invocation that still fails after Firehose's retries sends its whole
+            # batch to the lake's errors/ prefix as it arrived, user agents included; counts
+            # are unaffected (the consumer reads the stream itself), the lake misses the batch.
+            self._alarm(
+                "lake-transform-failed",
+                f"The lake transform of {name} failed invocations in the last 5 minutes: "
+                "failed batches land raw in errors/ (expiring after a day) and miss the lake.",
+                MetricFactory(period=Duration.minutes(5)).delivery_stream(
+                    name, "ExecuteProcessing.Success", "Minimum"
+                ),
+                1,
+                qualifier=name.removeprefix(self._env_prefix).removesuffix("-clicks-lake"),
+                evaluation_periods=1,
+                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            )
+
     def _canary(self, canary_name: str) -> None:
         # Missing data means the canary stopped running, which leaves squrl unwatched.
         self._alarm(

@@ -130,6 +130,8 @@ class AnalyticsSources:
     consumer: FunctionSource | None = None
     dead_letter_queue_names: tuple[str, ...] = ()
     delivery_stream_name: str | None = None
+    # Every lake delivery stream (regional and edge clicks), for the transform alarm.
+    lake_delivery_stream_names: tuple[str, ...] = ()
     # Powertools metric names the consumer emits (namespace Squrl).
     business_metrics: tuple[str, ...] = ()
 

@@ -97,6 +97,9 @@ def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:
         consumer=FunctionSource.of("click_consumer", consumer.function, consumer.log_group),
         dead_letter_queue_names=(dead_letter_queue_name(stack.config.name),),
         delivery_stream_name=delivery.delivery_stream_name,
+        lake_delivery_stream_names=tuple(
+            str(stream.delivery_stream_name) for stream in stack.lake.delivery_streams.values()
+        ),
         business_metrics=BUSINESS_METRICS,
     )
 

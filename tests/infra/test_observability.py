@@ -195,3 +195,33 @@ def test_edge_log_stream_throttling_pages(synth, env):
     # The stream it watches is the one the edge stack creates.
     edge = only(synth.templates[f"squrl-{env}-edge-us-east-1"], "AWS::Kinesis::Stream")
     assert edge["Properties"]["Name"] == f"squrl-{env}-edge-requests"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_a_failing_lake_transform_pages_for_every_delivery_stream(synth, env):
+    # A batch the transform still fails after Firehose's retries lands raw in errors/ (personal
+    # data until it expires) and misses the lake.
+    config = synth.config.environments[env]
+    home = config.home_region
+    template = observability_templates(synth, env)[home]
+    analytics = synth.templates[f"squrl-{env}-analytics-{home}"]
+    streams = [
+        stream["Properties"]["DeliveryStreamName"]
+        for stream in resources(analytics, "AWS::KinesisFirehose::DeliveryStream").values()
+    ]
+    assert sorted(streams) == [f"squrl-{env}-edge-clicks-lake", f"squrl-{env}-regional-clicks-lake"]
+    topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
+    for stream in streams:
+        role = stream.removeprefix(f"squrl-{env}-").removesuffix("-clicks-lake")
+        alarm = _alarm_named(template, f"-lake-transform-failed-{role}")
+        (query,) = alarm["Metrics"]
+        stat = query["MetricStat"]
+        assert stat["Metric"] == {
+            "Namespace": "AWS/Firehose",
+            "MetricName": "ExecuteProcessing.Success",
+            "Dimensions": [{"Name": "DeliveryStreamName", "Value": stream}],
+        }
+        assert (stat["Stat"], stat["Period"]) == ("Minimum", 300)
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "LessThanThreshold")
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+        assert "docs/runbooks/lake-transform-failed.md" in alarm["AlarmDescription"]
