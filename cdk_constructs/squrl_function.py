@@ -43,14 +43,6 @@ def log_retention(days: int) -> logs.RetentionDays:
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
-_APPLICATION_LOG_LEVELS = {
-    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
-    "INFO": lambda_.ApplicationLogLevel.INFO,
-    "WARNING": lambda_.ApplicationLogLevel.WARN,
-    "ERROR": lambda_.ApplicationLogLevel.ERROR,
-}
-
-
 class SqurlFunction(Construct):
     """A bundled function from `functions/<name>` with squrl's defaults.
 
@@ -102,10 +94,10 @@ class SqurlFunction(Construct):
             timeout=Duration.seconds(settings.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            # The application log level stays at Lambda's default, INFO: in the JSON format
+            # Lambda reads a JSON line without a `level` (a click line) as INFO, so a WARN or
+            # ERROR level would filter out every click.
             logging_format=lambda_.LoggingFormat.JSON if runtime_json_logs else None,
-            application_log_level_v2=(
-                _APPLICATION_LOG_LEVELS[config.log_level] if runtime_json_logs else None
-            ),
             insights_version=(
                 lambda_.LambdaInsightsVersion.VERSION_1_0_333_0
                 if config.observability.lambda_insights

@@ -107,13 +107,13 @@ def _first_problem(exc: PydanticValidationError) -> ValidationError:
         return ValidationError(f"Unknown field {field!r}.", field=field, reason="unknown_field")
     if kind == "missing":
         return ValidationError(f"{field} is required.", field=field, reason="required")
-    # A value of the wrong JSON type is a `type` error in every field; a value of the right type
-    # that the field's rule refuses is `format` (custom_code), `not_allowed` (redirect_type) or
-    # `out_of_range` (ttl_hours).
-    if kind.endswith("_type"):
-        reason = "type"
-    elif field == "custom_code":
+    # SPEC section 4 makes any malformed custom code `format`, a number included. Elsewhere a
+    # value of the wrong JSON type is `type`, and one of the right type that the field's rule
+    # refuses is `not_allowed` (redirect_type) or `out_of_range` (ttl_hours).
+    if field == "custom_code":
         reason = "format"
+    elif kind.endswith("_type"):
+        reason = "type"
     elif field == "redirect_type":
         reason = "not_allowed"
     elif kind in ("greater_than_equal", "less_than_equal"):

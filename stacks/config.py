@@ -92,6 +92,15 @@ class WafConfig(_Strict):
     edge_fallback_rate_limit: int = Field(50_000, ge=10, le=2_000_000_000)
     managed_rules: bool = True
 
+    @model_validator(mode="after")
+    def _fallback_limit_is_the_higher(self) -> WafConfig:
+        if self.edge_fallback_rate_limit < self.rate_limit:
+            raise ValueError(
+                "waf.edge_fallback_rate_limit must be at least waf.rate_limit: one CloudFront "
+                "address carries many viewers"
+            )
+        return self
+
 
 class DaxConfig(_Strict):
     enabled: bool = False

@@ -149,3 +149,15 @@ def test_dax_ttl_is_bounded(context, ttl):
     broken["squrl"]["environments"]["prod"]["dax"]["record_ttl_millis"] = ttl
     with pytest.raises(ConfigError, match=r"squrl\.environments\.prod\.dax\.record_ttl_millis"):
         load_config(broken)
+
+
+def test_the_cloudfront_fallback_limit_is_never_below_the_per_client_one(context):
+    broken = copy.deepcopy(context)
+    broken["squrl"]["environments"]["dev"]["waf"] = {
+        "rate_limit": 5000,
+        "edge_fallback_rate_limit": 4000,
+    }
+    with pytest.raises(ConfigError, match=r"squrl\.environments\.dev\.waf: .*at least"):
+        load_config(broken)
+    broken["squrl"]["environments"]["dev"]["waf"]["edge_fallback_rate_limit"] = 5000
+    assert load_config(broken).environments["dev"].waf.edge_fallback_rate_limit == 5000

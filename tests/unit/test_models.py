@@ -63,12 +63,13 @@ def test_every_field() -> None:
             "redirect_type",
             "not_allowed",
         ),
-        # The wrong JSON type is `type` in every field; the right type refused is the rule's.
+        # The wrong JSON type is `type`, the right type refused is the rule's reason; a custom
+        # code is `format` either way (SPEC section 4: malformed custom codes).
         (b'{"original_url": "https://e.com", "redirect_type": "301"}', "redirect_type", "type"),
         (b'{"original_url": "https://e.com", "redirect_type": 301.0}', "redirect_type", "type"),
         (b'{"original_url": "https://e.com", "redirect_type": true}', "redirect_type", "type"),
-        (b'{"original_url": "https://e.com", "custom_code": 123}', "custom_code", "type"),
-        (b'{"original_url": "https://e.com", "custom_code": ["ab1"]}', "custom_code", "type"),
+        (b'{"original_url": "https://e.com", "custom_code": 123}', "custom_code", "format"),
+        (b'{"original_url": "https://e.com", "custom_code": ["ab1"]}', "custom_code", "format"),
         (b'{"original_url": "https://e.com", "custom_code": "ab"}', "custom_code", "format"),
         (b'{"original_url": "https://e.com", "custom_code": "a/b/c"}', "custom_code", "format"),
         (b'{"original_url": "https://e.com", "custom_code": "STATS"}', "custom_code", "reserved"),
