@@ -142,8 +142,12 @@ def _from_edge_lines(text: str, fields: Sequence[str]) -> list[ClickEvent]:
 def _edge_click(row: dict[str, str], line: str) -> ClickEvent | None:
     if row["cs-method"] != "GET" or row["sc-status"] not in REDIRECT_STATUSES:
         return None
-    # The stem carries the query string when there is one (shared/edge_log_fields.py).
-    code = row["cs-uri-stem"].split("?", 1)[0].removeprefix("/")
+    # The stem carries the query string when there is one (shared/edge_log_fields.py), and the
+    # path as the viewer sent it: `/%50e1` is the code `Pe1`, as the edge handler decodes it.
+    # A code never holds `%`, so one left after decoding is the log's own escaping of it.
+    code = unquote(row["cs-uri-stem"].split("?", 1)[0].removeprefix("/"))
+    if "%" in code:
+        code = unquote(code)
     if not is_possible_code(code):
         return None
     try:

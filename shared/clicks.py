@@ -107,6 +107,29 @@ _MOBILE_TOKENS = (
     "iemobile",
 )
 _DESKTOP_TOKENS = ("windows nt", "macintosh", "mac os x", "x11", "linux", "cros")
+# TVs, streaming sticks and consoles: their browsers say Linux, Android or Windows too, so they
+# are recognized before tablet, mobile and desktop.
+_OTHER_DEVICE_TOKENS = (
+    "smart-tv",
+    "smarttv",
+    "hbbtv",
+    "googletv",
+    "android tv",
+    "appletv",
+    "apple tv",
+    "crkey",
+    "roku",
+    "web0s",
+    "netcast",
+    "bravia",
+    "aftb",
+    "aftm",
+    "aftt",
+    "afts",
+    "playstation",
+    "xbox",
+    "nintendo",
+)
 
 
 class InvalidClick(ValueError):
@@ -193,6 +216,8 @@ def device_class(user_agent: str | None) -> str:
         return BOT
     if any(token in ua for token in _BOT_TOKENS) and not any(name in ua for name in _NOT_BOTS):
         return BOT
+    if any(token in ua for token in _OTHER_DEVICE_TOKENS):
+        return OTHER
     if any(token in ua for token in _TABLET_TOKENS) or ("android" in ua and "mobile" not in ua):
         return TABLET
     if any(token in ua for token in _MOBILE_TOKENS):

@@ -163,6 +163,14 @@ def test_edge_lines_that_are_not_clicks_are_skipped() -> None:
     assert bot.device == BOT and bot.referrer == DIRECT and bot.country == "unknown"
 
 
+@pytest.mark.parametrize("stem", ["/%50e123", "/%2550e123", "/Pe123", "/%50e123?utm_source=x"])
+def test_an_edge_click_on_a_percent_encoded_code_counts_for_the_code(stem: str) -> None:
+    # The edge handler decodes the path before it looks the code up, so `/%50e123` redirects as
+    # `Pe123`; the log line must count for the same code, whether or not the log escapes `%`.
+    [event] = decode_record(edge_line(**{"cs-uri-stem": stem}).encode(), FIELDS)
+    assert event.code == "Pe123"
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -73,6 +73,32 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
         ("", BOT),
         (None, BOT),
         ("Roku/DVP-12.5 (12.5.0.4174-AE)", OTHER),
+        # TVs, sticks and consoles name Linux, Android or Windows too; they are `other`.
+        (
+            "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
+            OTHER,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 9; AFTMM Build/PS7233) AppleWebKit/537.36 (KHTML, like "
+            "Gecko) Chrome/108.0 Mobile Safari/537.36",
+            OTHER,
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/124.0 Safari/537.36 Edg/124.0",
+            OTHER,
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/124.0 Safari/537.36 CrKey/1.56.500000",
+            OTHER,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Tizen 2.3; SAMSUNG SM-Z130H) AppleWebKit/537.3 (KHTML, like "
+            "Gecko) SamsungBrowser/1.0 Mobile Safari/537.3",
+            MOBILE,
+        ),
     ],
 )
 def test_device_class(user_agent: str | None, device: str) -> None:
