@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -136,6 +136,7 @@ class RegionAlarms(Construct):
             cw_actions.OpsItemSeverity.HIGH, cw_actions.OpsItemCategory.AVAILABILITY
         )
         self._metrics = MetricFactory(period=ONE_MINUTE)
+        self._metrics_5min = MetricFactory()
         self.alarms: list[cw.AlarmBase] = []
         self.paging: list[cw.AlarmBase] = []
 
@@ -367,9 +368,7 @@ class RegionAlarms(Construct):
         )
 
     def _waf_spike(self, slug: str, web_acl_name: str, regional_in: str | None) -> None:
-        blocked = MetricFactory(period=Duration.minutes(5)).waf(
-            web_acl_name, "BlockedRequests", regional_in
-        )
+        blocked = self._metrics_5min.waf(web_acl_name, "BlockedRequests", regional_in)
         volume = self._alarm(
             f"{slug}-volume",
             f"More than {self._settings.waf_blocked_spike} requests blocked by {web_acl_name} "
@@ -447,9 +446,7 @@ class RegionAlarms(Construct):
                 "lake-transform-failed",
                 f"The lake transform of {name} failed invocations in the last 5 minutes: "
                 "failed batches land raw in errors/ (expiring after a day) and miss the lake.",
-                MetricFactory(period=Duration.minutes(5)).delivery_stream(
-                    name, "ExecuteProcessing.Success", "Minimum"
-                ),
+                self._metrics_5min.delivery_stream(name, "ExecuteProcessing.Success", "Minimum"),
                 1,
                 qualifier=name.removeprefix(self._env_prefix).removesuffix("-clicks-lake"),
                 evaluation_periods=1,
@@ -462,9 +459,7 @@ class RegionAlarms(Construct):
             "canary-failed",
             f"The end-to-end canary {canary_name} (create a link, follow it) failed twice "
             "in a row.",
-            MetricFactory(period=Duration.minutes(5)).canary(
-                canary_name, "SuccessPercent", "Average"
-            ),
+            self._metrics_5min.canary(canary_name, "SuccessPercent", "Average"),
             100,
             evaluation_periods=2,
             comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -502,7 +497,7 @@ class RegionAlarms(Construct):
                 "edge-log-throttled",
                 f"{edge.request_stream_name} refused CloudFront real-time log records in the "
                 "last 5 minutes (write throughput exceeded): edge clicks may be lost.",
-                MetricFactory(period=Duration.minutes(5)).stream(
+                self._metrics_5min.stream(
                     edge.request_stream_name, "WriteProvisionedThroughputExceeded", "Sum"
                 ),
                 0,

@@ -43,6 +43,16 @@ def log_retention(days: int) -> logs.RetentionDays:
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
+def squrl_function_name(env_name: str, name: str) -> str:
+    """The deployed name of the function bundled from `functions/<name>`."""
+    return f"squrl-{env_name}-{name.replace('_', '-')}"
+
+
+def function_log_group_name(env_name: str, name: str) -> str:
+    """The log group `SqurlFunction` creates for that function (Lambda's default name)."""
+    return f"/aws/lambda/{squrl_function_name(env_name, name)}"
+
+
 class SqurlFunction(Construct):
     """A bundled function from `functions/<name>` with squrl's defaults.
 
@@ -71,13 +81,13 @@ class SqurlFunction(Construct):
         JSON, while lines the code writes to stdout itself (the click lines) stay as written."""
         super().__init__(scope, construct_id)
         asset = function_asset(name, config.architecture)
-        function_name = f"squrl-{config.name}-{name.replace('_', '-')}"
+        function_name = squrl_function_name(config.name, name)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
+            log_group_name=function_log_group_name(config.name, name),
             retention=log_retention(config.log_retention_days),
             removal_policy=removal,
         )

@@ -101,7 +101,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().handle()
 
-    def _send(self, result: ProxyResult) -> None:
+    def _send(self, result: ProxyResult, *, announce_close: bool = False) -> None:
         self.send_response(result.status)
         for key, value in result.headers.items():
             if key.lower() not in ("content-length", "connection"):
@@ -110,6 +110,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         # redirect handler leaves the body out for HEAD, so then no length is sent at all.
         if self.command != "HEAD" or result.body:
             self.send_header("Content-Length", str(len(result.body)))
+        if announce_close:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(result.body)
@@ -134,16 +136,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             name = "PayloadTooLarge"
         else:
             name = "ValidationError" if code < 500 else "InternalServerError"
-        result = error_result(code, name, message or HTTPStatus(code).phrase)
         self.close_connection = True
-        self.send_response(code)
-        for key, value in result.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(result.body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(result.body)
+        self._send(
+            error_result(code, name, message or HTTPStatus(code).phrase), announce_close=True
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("SQURL_ACCESS_LOG", "1") != "0":

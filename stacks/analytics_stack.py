@@ -18,6 +18,7 @@ from cdk_constructs.click_consumer import ClickConsumer, dead_letter_queue_name
 from cdk_constructs.click_lake import ClickLake
 from cdk_constructs.click_log_shipping import ClickLogShipping, click_stream_name
 from cdk_constructs.observability_sources import AnalyticsSources, FunctionSource
+from cdk_constructs.squrl_function import function_log_group_name
 from shared.edge_log_fields import EDGE_LOG_STREAM_REGION, edge_log_stream_name
 from stacks.config import ConfigError, EnvironmentConfig
 
@@ -104,11 +105,6 @@ def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:
     )
 
 
-def redirect_log_group_name(env_name: str) -> str:
-    # cdk_constructs.squrl_function names every function's log group this way.
-    return f"/aws/lambda/squrl-{env_name}-redirect"
-
-
 class ClickShippingStack(Stack):
     """One per serving region: that region's redirect click lines -> the click stream."""
 
@@ -122,7 +118,7 @@ class ClickShippingStack(Stack):
             description=f"squrl {config.name} click shipping from {region}",
         )
         log_group = logs.LogGroup.from_log_group_name(
-            self, "RedirectLogs", redirect_log_group_name(config.name)
+            self, "RedirectLogs", function_log_group_name(config.name, "redirect")
         )
         self.shipping = ClickLogShipping(
             self,

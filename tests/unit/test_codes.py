@@ -62,44 +62,29 @@ def test_malformed_custom_codes(code: str) -> None:
     assert custom_code_problem(code) == "format"
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "urls",
-        "create",
-        "health",
-        "api",
-        "admin",
-        "static",
-        "assets",
-        "docs",
-        "login",
-        "logout",
-        "stats",
-        "URLS",
-        "Admin",
-        "HeAlTh",
-    ],
+# SPEC section 4's reserved words, written out here rather than read from the code under test.
+SPEC_RESERVED = (
+    "urls",
+    "create",
+    "health",
+    "api",
+    "admin",
+    "static",
+    "assets",
+    "docs",
+    "login",
+    "logout",
+    "stats",
 )
+
+
+@pytest.mark.parametrize("code", [*SPEC_RESERVED, "URLS", "Admin", "HeAlTh"])
 def test_reserved_custom_codes_in_any_case(code: str) -> None:
     assert custom_code_problem(code) == "reserved"
 
 
 def test_reserved_list_holds_the_specs_words() -> None:
-    spec = {
-        "urls",
-        "create",
-        "health",
-        "api",
-        "admin",
-        "static",
-        "assets",
-        "docs",
-        "login",
-        "logout",
-        "stats",
-    }
-    assert spec <= RESERVED_CODES
+    assert set(SPEC_RESERVED) <= RESERVED_CODES
 
 
 @settings(deadline=None)
