@@ -2,9 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Lambda runs Python 3.13: use it for the venv when pyenv has it, else the system python3 (3.11+).
-PYTHON ?= $(shell for p in /root/.pyenv/versions/3.13.0/bin/python3 python3.13 python3; do \
-	command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+# Lambda runs Python 3.13: use it for the venv when it runs here (on PATH, or through pyenv),
+# else the system python3. Older than 3.11 is refused with a clear message.
+PYTHON ?= $(shell for p in python3.13 "$$(pyenv prefix 3.13 2>/dev/null)/bin/python3" python3; do \
+	"$$p" -c 'import sys' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
