@@ -102,7 +102,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 def producer_latency() -> dict[str, Any]:
     from functions.redirect import handler as redirect
-    from shared.clicks import recorder
+    from shared.clicks.producer import recorder
     from shared.settings import settings
 
     redirect.client = InstantTable()
@@ -180,8 +180,8 @@ def consumer_writes(
     import random
 
     from devserver.click_stream import log_subscription_record
-    from shared.clicks import click_event
-    from shared.stats import ClickCounter, StreamRecord
+    from shared.clicks.counter import ClickCounter, StreamRecord
+    from shared.clicks.events import click_event
 
     rng = random.Random(7)
     weights = [1 / (rank + 1) for rank in range(codes)]

@@ -33,8 +33,8 @@ def _zipped_size(folder: Path) -> tuple[int, int]:
 
 def _prod_like_bundle() -> Path:
     from cdk_constructs.edge_function import edge_asset
-    from shared.edge_config import EdgeBundleConfig
-    from shared.edge_regions import nearest_replica_map
+    from shared.redirect.edge_config import EdgeBundleConfig
+    from shared.redirect.edge_regions import nearest_replica_map
 
     serving = ("us-east-1", "eu-west-1", "ap-southeast-1")
     config = EdgeBundleConfig("squrl-urls-bench", serving[0], serving, nearest_replica_map(serving))

@@ -21,7 +21,7 @@ from constructs import Construct
 from cdk_constructs.compliance import acknowledge
 from cdk_constructs.links_table import replica_arn
 from cdk_constructs.squrl_function import SqurlFunction
-from shared import table as table_def
+from shared.contracts import names
 from stacks.config import EnvironmentConfig, FunctionSettings
 
 # Large batches make few writes (one transaction per batch and ~49 codes); the window lets a
@@ -67,7 +67,7 @@ class ClickConsumer(Construct):
             "This queue is the dead-letter destination itself (the consumer's on-failure "
             "destination and poison-record store); an alarm fires on its first message.",
         )
-        table_name = table_def.table_name(config.name)
+        table_name = names.table_name(config.name)
         self.function_construct = SqurlFunction(
             self,
             "Consumer",

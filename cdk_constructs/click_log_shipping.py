@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
-from shared.clicks import SUBSCRIPTION_FILTER_PATTERN
+from shared.contracts.clicks import SUBSCRIPTION_FILTER_PATTERN
 
 
 def click_stream_name(env_name: str) -> str:

@@ -3,7 +3,7 @@
 The distribution's cache key is the path plus that one header, so a path has at most two cached
 variants and the Accept-negotiated 404/410 pages are never served in the wrong format. The code
 is `edge_format.js` next to this file (cloudfront-js-2.0); tests/unit/test_edge_format.py checks
-it against shared.redirect.prefers_html.
+it against shared.redirect.answer.prefers_html.
 """
 
 from __future__ import annotations

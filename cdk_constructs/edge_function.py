@@ -23,7 +23,7 @@ from constructs import Construct
 
 from cdk_constructs.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
 from cdk_constructs.compliance import acknowledge
-from shared.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
+from shared.redirect.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
 
 FUNCTION = "edge_redirect"
 ARCHITECTURE = "x86_64"  # Lambda@Edge does not run arm64 functions.

@@ -1,8 +1,9 @@
 """CloudFront real-time logs into a us-east-1 Kinesis stream: the edge's click hand-off.
 
 The stream is the hand-off point to the analytics consumer (docs/edge.md): every answered
-request, cache hits included, as one tab-separated record of shared.edge_log_fields.FIELDS. No
-client IP is ever in it; the consumer reduces the user agent and referrer before storing.
+request, cache hits included, as one tab-separated record of
+shared.contracts.edge_log_fields.FIELDS. No client IP is ever in it; the consumer reduces the user
+agent and referrer before storing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
-from shared.edge_log_fields import FIELDS, edge_log_stream_name
+from shared.contracts.edge_log_fields import FIELDS
+from shared.contracts.names import edge_log_stream_name
 
 
 class EdgeRequestLog(Construct):

@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from shared import table as table_def
+from shared.contracts import table as table_def
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,

@@ -12,7 +12,7 @@ from cdk_constructs.waf_rules import (
     visibility,
     web_acl,
 )
-from shared.edge_redirect import ORIGIN_ROLE_HEADER
+from shared.contracts.http import ORIGIN_ROLE_HEADER
 from stacks.config import WafConfig
 
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body

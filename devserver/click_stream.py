@@ -8,7 +8,7 @@ and sends poison records to the emulator's SQS queue.
 
 The local CloudFront (devserver/edge.py, `SQURL_REDIRECT_PATH=edge`) reports each request it
 answers through `record_edge_request`, which writes the line CloudFront's real-time logs would
-(shared.edge_log_fields.FIELDS) onto a second local stream, as in AWS.
+(shared.contracts.edge_log_fields.FIELDS) onto a second local stream, as in AWS.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from urllib.parse import quote
 import boto3
 
 from devserver.gateway import LambdaContext
-from shared import clicks
-from shared.clicks import ClickEvent
+from shared.clicks import producer
+from shared.clicks.events import ClickEvent
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def edge_log_line(
     method: str, uri: str, status: int, headers: Mapping[str, str], now: float
 ) -> str:
     """The real-time log record CloudFront would write for this request."""
-    from shared.edge_log_fields import FIELDS
+    from shared.contracts.edge_log_fields import FIELDS
 
     lowered = {k.lower(): v for k, v in headers.items()}
     values = {
@@ -126,14 +126,14 @@ class LocalClickStream:
         from functions.click_consumer import handler as consumer
 
         self._consumer = consumer.handler
-        clicks.use_local_sink(self.put)
+        producer.use_local_sink(self.put)
         _active = self
         self._thread.start()
         return self
 
     def stop(self) -> None:
         global _active
-        clicks.use_local_sink(None)
+        producer.use_local_sink(None)
         _active = None
         self._stopping.set()
         self._thread.join(timeout=10)

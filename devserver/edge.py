@@ -6,7 +6,7 @@ Two ways in (docs/edge.md):
   API Gateway's path), so the same end-to-end tests can exercise either.
 
 The edge path does what the distribution does: the viewer-request function reduces Accept to
-`x-squrl-format: html|json` (shared.edge_redirect.response_format, the Python twin of
+`x-squrl-format: html|json` (shared.redirect.edge.response_format, the Python twin of
 cdk_constructs/edge_format.js); on a miss, an origin-request event for the edge handler
 (functions/edge_redirect) with only the headers CloudFront forwards (Accept, from the origin
 request policy, and x-squrl-format, from the cache key); a generated response is the answer; a
@@ -36,8 +36,8 @@ from typing import Any
 
 from devserver.click_stream import record_edge_request
 from devserver.gateway import LambdaContext, ProxyResult
-from shared.edge_redirect import FORMAT_HEADER, response_format
-from shared.redirect import MAX_PERMANENT_AGE
+from shared.contracts.http import FORMAT_HEADER, MAX_PERMANENT_AGE
+from shared.redirect.edge import response_format
 
 EDGE_PREFIX = "/_squrl/edge"
 MODES = ("regional", "edge")

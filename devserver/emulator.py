@@ -1,4 +1,4 @@
-"""The embedded DynamoDB: moto's server on loopback, with the table built from shared.table."""
+"""The embedded DynamoDB: moto's server on loopback, its table built from shared.contracts.table."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from shared import table
+from shared.contracts import table
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

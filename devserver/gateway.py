@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from shared.redirect import not_found
+from shared.redirect.answer import not_found
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

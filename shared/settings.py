@@ -1,6 +1,7 @@
 """Configuration from environment variables, parsed once per process and validated.
 
-Standard library only: the redirect imports it on the hot path.
+Standard library only: the redirect imports it on the hot path. Every capability (links,
+redirect, clicks) reads its settings here, which is why it sits above the packages.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from shared.codes import DEFAULT_LENGTH, MAX_CODE_LENGTH, MIN_GENERATED_LENGTH
+from shared.contracts import names
+from shared.contracts.codes import DEFAULT_LENGTH, MAX_CODE_LENGTH, MIN_GENERATED_LENGTH
 
 
 class ConfigurationError(RuntimeError):
@@ -62,7 +64,7 @@ def settings() -> Settings:
         own_hosts = (*own_hosts, base_url.split("://", 1)[1].split("/", 1)[0])
     return Settings(
         env=env,
-        table_name=os.environ.get("SQURL_TABLE_NAME") or f"squrl-urls-{env}",
+        table_name=os.environ.get("SQURL_TABLE_NAME") or names.table_name(env),
         region=region,
         home_region=os.environ.get("SQURL_HOME_REGION") or region,
         short_base_url=base_url,

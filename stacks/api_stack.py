@@ -15,7 +15,8 @@ from cdk_constructs.links_api import LinksApi
 from cdk_constructs.links_table import read_statement, replica_arn, write_statements
 from cdk_constructs.regional_waf import RegionalWaf
 from cdk_constructs.squrl_function import SqurlFunction
-from shared import table as table_def
+from shared.contracts import names
+from shared.contracts import table as table_def
 from stacks.config import EnvironmentConfig
 
 
@@ -38,7 +39,7 @@ class ApiStack(Stack):
             description=f"squrl {config.name} API in {region}",
         )
         self.config = config
-        table_name = table_def.table_name(config.name)
+        table_name = names.table_name(config.name)
         self.table = dynamodb.TableV2.from_table_attributes(
             self,
             "LocalReplica",

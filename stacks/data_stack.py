@@ -8,7 +8,7 @@ from constructs import Construct
 
 from cdk_constructs.dax_cache import DaxCache, zones_of
 from cdk_constructs.links_table import LinksTable
-from shared import table as table_def
+from shared.contracts import names
 from stacks.config import EnvironmentConfig
 
 
@@ -30,7 +30,7 @@ class DataStack(Stack):
             termination_protection=config.retain_data,
         )
         self.config = config
-        self.table_name = table_def.table_name(config.name)
+        self.table_name = names.table_name(config.name)
         self.table: dynamodb.TableV2 | None = None
         self.dax: DaxCache | None = None
         if region == config.home_region:

@@ -21,11 +21,16 @@ from cdk_constructs.edge_format import EdgeFormatFunction
 from cdk_constructs.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge_logs import EdgeRequestLog
 from cdk_constructs.edge_waf import EdgeWaf
-from shared import table as table_def
-from shared.edge_config import EdgeBundleConfig
-from shared.edge_redirect import FAILOVER, FORMAT_HEADER, ORIGIN_ROLE_HEADER, PRIMARY
-from shared.edge_regions import nearest_region, nearest_replica_map
-from shared.redirect import MAX_PERMANENT_AGE
+from shared.contracts import names
+from shared.contracts.http import (
+    FAILOVER,
+    FORMAT_HEADER,
+    MAX_PERMANENT_AGE,
+    ORIGIN_ROLE_HEADER,
+    PRIMARY,
+)
+from shared.redirect.edge_config import EdgeBundleConfig
+from shared.redirect.edge_regions import nearest_region, nearest_replica_map
 from stacks.api_stack import ApiStack
 from stacks.config import EnvironmentConfig
 
@@ -72,7 +77,7 @@ class EdgeStack(Stack):
         retain = config.retain_data
 
         bundle = EdgeBundleConfig(
-            table_name=table_def.table_name(config.name),
+            table_name=names.table_name(config.name),
             home_region=config.home_region,
             serving_regions=tuple(config.serving_regions),
             nearest_replica=nearest_replica_map(config.serving_regions),
@@ -244,8 +249,8 @@ class EdgeStack(Stack):
             self.distribution,
             "AwsSolutions-CFR3",
             "Standard access logs record every viewer's IP address, which squrl promises not to "
-            "keep. Real-time logs with an IP-free field list (shared.edge_log_fields) are the "
-            "access record instead.",
+            "keep. Real-time logs with an IP-free field list (shared.contracts.edge_log_fields) "
+            "are the access record instead.",
         )
         if not config.short_domain:
             acknowledge(

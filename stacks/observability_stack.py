@@ -26,7 +26,8 @@ from cdk_constructs.observability_sources import (
     RegionSources,
     literal,
 )
-from shared import table as table_def
+from shared.contracts import names
+from shared.contracts import table as table_def
 from stacks.config import EnvironmentConfig
 
 
@@ -40,7 +41,7 @@ def region_sources(config: EnvironmentConfig, region: str, api_stack: Any) -> Re
     web_acl_name = literal(waf.web_acl, "name", "") if waf is not None else ""
     return RegionSources(
         region=region,
-        table_name=table_def.table_name(config.name),
+        table_name=names.table_name(config.name),
         index_names=(table_def.DEDUP_INDEX,),
         api=ApiSource.of(api_stack.api),
         functions=functions,

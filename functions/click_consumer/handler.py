@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from shared.stats import BatchOutcome, ClickCounter, StreamRecord
+from shared.clicks.counter import BatchOutcome, ClickCounter, StreamRecord
 
 logger = Logger()
 metrics = Metrics()

@@ -21,8 +21,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.click_records import PoisonRecord, decode_record, error_frames, unreadable_reason
-from shared.clicks import ClickEvent
+from shared.clicks.events import ClickEvent
+from shared.clicks.records import PoisonRecord, decode_record, error_frames, unreadable_reason
 
 logger = Logger()
 metrics = Metrics()

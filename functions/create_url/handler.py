@@ -11,9 +11,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import service
-from shared.api import build_resolver, dynamodb, json_response, logger, metrics, owner_id, tracer
-from shared.models import parse_create_request
+from shared.links import service
+from shared.links.api import (
+    build_resolver,
+    dynamodb,
+    json_response,
+    logger,
+    metrics,
+    owner_id,
+    tracer,
+)
+from shared.links.models import parse_create_request
 from shared.settings import settings
 
 config = settings()

@@ -9,8 +9,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import service, stats
-from shared.api import build_resolver, dynamodb, json_response, logger, metrics, owner_id, tracer
+from shared.clicks import stats
+from shared.links import service
+from shared.links.api import (
+    build_resolver,
+    dynamodb,
+    json_response,
+    logger,
+    metrics,
+    owner_id,
+    tracer,
+)
 from shared.settings import settings
 
 config = settings()

@@ -2,7 +2,8 @@
 
 Imports only the standard library, boto3 and squrl's stdlib-only modules. The client is made at
 module scope, so Lambda builds it during init (which runs at full CPU) and every invocation
-reuses it; each request costs one projected, eventually consistent GetItem.
+reuses it; each request costs one projected, eventually consistent GetItem, answered by the
+redirect core both paths share (shared.redirect.core).
 """
 
 from __future__ import annotations
@@ -11,38 +12,20 @@ import json
 import time
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from shared.clicks import recorder
-from shared.redirect import Answer, answer_for_code
+from shared.clicks.producer import recorder
+from shared.contracts.http import HEALTH_PATH
+from shared.redirect.answer import Answer
+from shared.redirect.client import redirect_client
+from shared.redirect.core import Redirector
 from shared.settings import settings
 
 config = settings()
-# Tight timeouts: a redirect that waits seconds on the table is worse than a fast 5xx, which
-# lets CloudFront's origin group fail over to another region.
-_CLIENT_CONFIG = Config(
-    connect_timeout=0.5,
-    read_timeout=1.0,
-    retries={"max_attempts": 2, "mode": "standard"},
-    tcp_keepalive=True,
-)
-
-
-def _make_client() -> Any:
-    if config.dax_endpoint:
-        from amazondax import AmazonDaxClient  # only where the environment turns DAX on
-
-        return AmazonDaxClient(endpoint_url=config.dax_endpoint, region_name=config.region)
-    return boto3.client("dynamodb", region_name=config.region, config=_CLIENT_CONFIG)
-
-
-client = _make_client()
+redirector = Redirector(redirect_client(config.region, config.dax_endpoint), config.table_name)
 record_click = recorder()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if event.get("resource") == "/health" or event.get("path") == "/health":
+    if event.get("resource") == HEALTH_PATH or event.get("path") == HEALTH_PATH:
         return _proxy_response(
             Answer(
                 200,
@@ -51,10 +34,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             ),
             head=False,
         )
+    # API Gateway decodes path parameters: `/%50e` arrives as `Pe`, never to be decoded again.
     code = (event.get("pathParameters") or {}).get("code") or ""
     headers = _lower_headers(event.get("headers"))
     method = event.get("httpMethod", "GET")
-    result = answer_for_code(client, config.table_name, code, time.time(), headers.get("accept"))
+    result = redirector.answer(code, time.time(), headers.get("accept"))
     if record_click is not None and method == "GET" and result.is_redirect:
         record_click(code, headers)
     return _proxy_response(result, head=method == "HEAD")

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
-from shared.clicks import SUBSCRIPTION_FILTER_PATTERN
+from shared.contracts.clicks import SUBSCRIPTION_FILTER_PATTERN
 from tests.infra.helpers import (
     function_by_name,
     join,

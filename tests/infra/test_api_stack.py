@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from shared import table as table_def
+from shared.contracts import names
+from shared.contracts import table as table_def
 from tests.infra.helpers import (
     function_by_name,
     join,
@@ -158,7 +159,7 @@ def test_functions_runtime_settings(synth, env, region):
         assert props["TracingConfig"] == {"Mode": "Active"}
         env_vars = props["Environment"]["Variables"]
         assert env_vars["SQURL_ENV"] == env
-        assert env_vars["SQURL_TABLE_NAME"] == table_def.table_name(env)
+        assert env_vars["SQURL_TABLE_NAME"] == names.table_name(env)
         assert env_vars["SQURL_HOME_REGION"] == config.home_region
         assert env_vars["SQURL_CODE_LENGTH"] == str(config.code_length)
         assert env_vars["SQURL_BLOCKLIST"] == ",".join(config.blocklist)
@@ -212,7 +213,7 @@ def _statements_with(template, suffix, service):
 def test_least_privilege_table_access(synth, env, region):
     config = synth.config.environments[env]
     template = api(synth, env, region)
-    table = table_def.table_name(env)
+    table = names.table_name(env)
     local_table = f":dynamodb:{region}:{config.account}:table/{table}"
 
     # The redirect (shared/redirect.py) and get_url (shared/repository.get_link) read items by

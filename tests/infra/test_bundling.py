@@ -24,7 +24,7 @@ def test_asset_mirrors_the_repository(assets, name):
     root = assets[name].path
     assert (root / "functions" / "__init__.py").is_file()
     assert (root / "functions" / name / "handler.py").is_file()
-    assert (root / "shared" / "table.py").is_file()
+    assert (root / "shared" / "contracts" / "table.py").is_file()
     assert assets[name].handler == f"functions.{name}.handler.handler"
     others = {p.name for p in (root / "functions").iterdir() if p.is_dir()}
     assert others == {name}
@@ -96,7 +96,7 @@ def test_hash_is_stable_across_builds(scratch_repo, assets):
 
 def test_hash_changes_with_shared_code(scratch_repo):
     before = _rebuild("get_url")
-    table_py = scratch_repo / "shared" / "table.py"
+    table_py = scratch_repo / "shared" / "contracts" / "table.py"
     table_py.write_text(table_py.read_text() + "\n# changed\n")
     assert _rebuild("get_url") != before
 

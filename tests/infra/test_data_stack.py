@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared import table as table_def
+from shared.contracts import names
+from shared.contracts import table as table_def
 from tests.infra.helpers import join, only, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
@@ -19,7 +20,7 @@ def home_template(synth, env):
 def test_global_table_follows_shared_table_definition(synth, env):
     table = only(home_template(synth, env), "AWS::DynamoDB::GlobalTable")
     props = table["Properties"]
-    assert props["TableName"] == table_def.table_name(env)
+    assert props["TableName"] == names.table_name(env)
     assert props["KeySchema"] == [{"AttributeName": table_def.PARTITION_KEY, "KeyType": "HASH"}]
     declared = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
     assert declared == table_def.KEY_ATTRIBUTES
@@ -113,7 +114,7 @@ def test_dax_service_role_does_only_what_the_redirect_asks(synth, region):
     (statement,) = statements
     assert sorted(statement["Action"]) == ["dynamodb:DescribeTable", "dynamodb:GetItem"]
     account = synth.config.environments["prod"].account
-    table = table_def.table_name("prod")
+    table = names.table_name("prod")
     assert join(statement["Resource"]).endswith(f":dynamodb:{region}:{account}:table/{table}")
 
 

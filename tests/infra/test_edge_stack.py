@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cdk_constructs.edge_format import SOURCE
-from shared.edge_log_fields import FIELDS
+from shared.contracts.edge_log_fields import FIELDS
 from stacks.config import PRICE_CLASSES, minimum_price_class
 from tests.infra.helpers import only, resources
 
@@ -260,9 +260,10 @@ def test_the_bundle_holds_only_what_the_handler_imports(synth: Any) -> None:
     )
     assert "functions/edge_redirect/bundle_config.py" in files
     assert "functions/edge_redirect/handler.py" in files
-    assert "shared/redirect.py" in files
+    assert "shared/redirect/core.py" in files
+    assert "shared/redirect/answer.py" in files
     # Nothing the API functions need: no pydantic models, no Powertools, no third-party code.
-    for absent in ("shared/models.py", "shared/api.py", "shared/service.py"):
+    for absent in ("shared/links/models.py", "shared/links/api.py", "shared/links/service.py"):
         assert absent not in files
     assert not [f for f in files if f.split("/")[0] not in ("functions", "shared")]
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared import table
+from shared.contracts import table
 
 
 @pytest.fixture

@@ -13,9 +13,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devserver.click_stream import log_subscription_record
-from shared import repository, stats
-from shared.clicks import ClickEvent, click_event
-from shared.stats import ClickCounter, StreamRecord
+from shared.clicks import counter as counter_code
+from shared.clicks import stats
+from shared.clicks.counter import ClickCounter, StreamRecord
+from shared.clicks.events import ClickEvent, click_event
+from shared.contracts import table
+from shared.links import repository
 from tests.unit.events import context
 from tests.unit.test_click_records import PERSONAL, PERSONAL_POISON
 
@@ -100,7 +103,7 @@ def link(dynamodb: Any, code: str) -> dict[str, Any]:
 
 
 def stats_of(dynamodb: Any, code: str) -> dict[str, Any]:
-    stats_item = repository.get_link(dynamodb, TABLE, stats.stats_key(code), consistent=True)
+    stats_item = repository.get_link(dynamodb, TABLE, table.stats_key(code), consistent=True)
     return stats.link_stats(stats_item, link(dynamodb, code))
 
 
@@ -262,13 +265,13 @@ def test_a_record_that_breaks_the_decoder_is_parked_and_logged_without_its_conte
     def broken(data: bytes) -> list[ClickEvent]:
         raise ValueError(data.decode())  # a library error that quotes its input
 
-    monkeypatch.setattr(stats, "decode_record", broken)
+    monkeypatch.setattr(counter_code, "decode_record", broken)
     payload = f"GET /abc123 {PHONE} https://news.example.com/item?id=7 203.0.113.9".encode()
     outcome = counter.count(STREAM, SHARD, [StreamRecord("3000", payload)])
     assert outcome.failed_from is None and outcome.poison_records == 1
     [entry] = dead_letters
     assert entry["reason"] == "decoding failed: ValueError" and entry["sequence_number"] == "3000"
-    assert "decoding record 3000 failed" in caplog.text and "stats.py" in caplog.text
+    assert "decoding record 3000 failed" in caplog.text and "counter.py" in caplog.text
     written = caplog.text + json.dumps(dead_letters)
     assert not [marker for marker in PERSONAL if marker in written]
 
@@ -307,7 +310,7 @@ def test_clicks_for_a_deleted_link_leave_no_stray_items(
     assert outcome.failed_from is None
     assert outcome.human_clicks == 1 and outcome.missing_link_clicks == 2
     assert repository.get_link(dynamodb, TABLE, "gone", consistent=True) is None
-    assert repository.get_link(dynamodb, TABLE, stats.stats_key("gone"), consistent=True) is None
+    assert repository.get_link(dynamodb, TABLE, table.stats_key("gone"), consistent=True) is None
     assert link(dynamodb, "alive")["click_count"] == 1
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from devserver.click_stream import log_subscription_record
 from functions.click_lake import handler as lake
-from shared.clicks import click_from_headers
+from shared.clicks.producer import click_from_headers
 from tests.unit.events import context
 from tests.unit.test_click_records import PERSONAL, PERSONAL_POISON
 

@@ -8,8 +8,8 @@ import pytest
 
 from devserver import click_stream, edge
 from devserver.gateway import ProxyResult
-from shared.click_records import decode_record
-from shared.clicks import TABLET
+from shared.clicks.events import TABLET
+from shared.clicks.records import decode_record
 
 IPAD = "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1"
 

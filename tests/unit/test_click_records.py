@@ -8,8 +8,9 @@ import json
 import pytest
 
 from devserver.click_stream import log_subscription_record
-from shared.click_records import PoisonRecord, decode_record, error_frames, unreadable_reason
-from shared.clicks import BOT, DIRECT, MOBILE, click_from_headers
+from shared.clicks.events import BOT, DIRECT, MOBILE
+from shared.clicks.producer import click_from_headers
+from shared.clicks.records import PoisonRecord, decode_record, error_frames, unreadable_reason
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1"
 # The order is the edge's to choose; the decoder takes it as given.
@@ -49,7 +50,7 @@ PERSONAL_REFERER = "https://news.example.com/item?id=7"
 
 def real_edge_line(**values: str) -> str:
     """A line in the edge stack's own field order, as the consumer and the lake read it."""
-    from shared.edge_log_fields import FIELDS as EDGE_FIELDS
+    from shared.contracts.edge_log_fields import FIELDS as EDGE_FIELDS
 
     row = {
         "timestamp": "1790000000.5",
@@ -203,7 +204,7 @@ def test_unreadable_records_are_poison(data: bytes) -> None:
 
 
 def test_the_edge_stacks_own_field_list_is_read_by_default() -> None:
-    from shared.edge_log_fields import FIELDS as EDGE_FIELDS
+    from shared.contracts.edge_log_fields import FIELDS as EDGE_FIELDS
 
     row = {
         "timestamp": "1790000000.5",

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from functions.redirect import handler as redirect_module
-from shared import clicks, settings
-from shared.clicks import (
+from shared import settings
+from shared.clicks import producer
+from shared.clicks.events import (
     BOT,
     DESKTOP,
     DIRECT,
@@ -20,11 +21,11 @@ from shared.clicks import (
     UNPARSABLE_REFERRER,
     ClickEvent,
     InvalidClick,
-    click_from_headers,
     device_class,
     referrer_domain,
     viewer_country,
 )
+from shared.clicks.producer import click_from_headers
 from tests.unit.events import context, event
 
 IPHONE = (
@@ -197,11 +198,11 @@ def streaming(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_no_stream_configured_means_no_recorder() -> None:
     settings.settings.cache_clear()
-    assert clicks.recorder() is None
+    assert producer.recorder() is None
 
 
 def test_the_recorder_writes_one_click_line(streaming: Any, capsys: Any) -> None:
-    record = clicks.recorder()
+    record = producer.recorder()
     assert record is not None
     record("abc123", {"user-agent": WINDOWS, "referer": "https://t.co/xyz"})
     lines = capsys.readouterr().out.splitlines()
@@ -214,7 +215,7 @@ def test_the_recorder_writes_one_click_line(streaming: Any, capsys: Any) -> None
 def test_requests_through_cloudfront_are_left_to_its_real_time_logs(
     streaming: Any, capsys: Any
 ) -> None:
-    record = clicks.recorder()
+    record = producer.recorder()
     assert record is not None
     record("abc123", {"user-agent": WINDOWS, "x-amz-cf-id": "abcdef=="})
     assert capsys.readouterr().out == ""
@@ -222,19 +223,19 @@ def test_requests_through_cloudfront_are_left_to_its_real_time_logs(
 
 def test_the_local_sink_replaces_stdout(streaming: Any, capsys: Any) -> None:
     received: list[ClickEvent] = []
-    clicks.use_local_sink(received.append)
+    producer.use_local_sink(received.append)
     try:
-        record = clicks.recorder()
+        record = producer.recorder()
         assert record is not None
         record("abc123", {"user-agent": IPAD})
     finally:
-        clicks.use_local_sink(None)
+        producer.use_local_sink(None)
     assert [e.device for e in received] == [TABLET]
     assert capsys.readouterr().out == ""
 
 
 def test_only_get_redirects_are_clicks(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redirect_module, "client", dynamodb)
+    monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
     recorded: list[str] = []
     monkeypatch.setattr(
         redirect_module, "record_click", lambda code, headers: recorded.append(code)

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.codes import (
-    ALPHABET,
-    RESERVED_CODES,
-    custom_code_problem,
-    generate_code,
-    is_possible_code,
-)
+from shared.contracts.codes import ALPHABET, is_possible_code
+from shared.links.codes import RESERVED_CODES, custom_code_problem, generate_code
 
 
 def test_alphabet_is_base62() -> None:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from shared.edge_cache import LookupCache
-from shared.edge_config import (
+from shared.redirect.answer import Link
+from shared.redirect.edge_cache import LookupCache
+from shared.redirect.edge_config import (
     EdgeBundleConfig,
     EdgeConfigurationError,
     from_environment,
     render_module,
 )
-from shared.edge_regions import (
+from shared.redirect.edge_regions import (
     REGION_LOCATIONS,
     UnknownRegion,
     distance_km,
     nearest_region,
     nearest_replica_map,
 )
-from shared.redirect import Link
 
 
 def test_every_serving_region_reads_its_own_replica() -> None:

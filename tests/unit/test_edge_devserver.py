@@ -13,8 +13,8 @@ from devserver.edge import LocalCloudFront, edge_target, lifetime, viewer_reques
 from devserver.gateway import Gateway
 from functions.edge_redirect import handler as edge_module
 from functions.redirect import handler as redirect_module
-from shared.edge_cache import LookupCache
-from shared.edge_redirect import EdgeRedirector
+from shared.redirect.core import Redirector
+from shared.redirect.edge_cache import LookupCache
 from tests.unit.test_edge_handler import TABLE, CountingClient, put_link
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -23,8 +23,8 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 @pytest.fixture
 def edge_reads(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> CountingClient:
     reads = CountingClient(dynamodb)
-    monkeypatch.setattr(edge_module, "redirector", EdgeRedirector(reads, TABLE, LookupCache()))
-    monkeypatch.setattr(redirect_module, "client", dynamodb)
+    monkeypatch.setattr(edge_module, "redirector", Redirector(reads, TABLE, LookupCache()))
+    monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
     return reads
 
 
@@ -114,8 +114,8 @@ def test_a_failed_edge_read_is_answered_by_the_regional_origin(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failing = CountingClient(dynamodb, ReadTimeoutError(endpoint_url="https://dynamodb"))
-    monkeypatch.setattr(edge_module, "redirector", EdgeRedirector(failing, TABLE, LookupCache()))
-    monkeypatch.setattr(redirect_module, "client", dynamodb)
+    monkeypatch.setattr(edge_module, "redirector", Redirector(failing, TABLE, LookupCache()))
+    monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
     put_link(dynamodb, "fallback1", "https://example.com/f", 302)
     gateway = Gateway("key", redirect_path="edge")
 

@@ -1,7 +1,7 @@
 """The viewer-request CloudFront Function (cdk_constructs/edge_format.js), run with node.
 
-It must put `x-squrl-format: html` exactly when shared.redirect.prefers_html(Accept) is true, so
-that the cache key's format and the regional handler's negotiation never disagree.
+It must put `x-squrl-format: html` exactly when shared.redirect.answer.prefers_html(Accept) is
+true, so that the cache key's format and the regional handler's negotiation never disagree.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import subprocess
 import pytest
 
 from cdk_constructs.edge_format import SOURCE
-from shared.edge_redirect import CANONICAL_ACCEPT, FORMAT_HEADER, response_format
-from shared.redirect import prefers_html
+from shared.contracts.http import CANONICAL_ACCEPT, FORMAT_HEADER
+from shared.redirect.answer import prefers_html
+from shared.redirect.edge import response_format
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")

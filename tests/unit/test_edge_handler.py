@@ -20,9 +20,10 @@ from botocore.exceptions import ConnectTimeoutError
 
 from functions.edge_redirect import handler as edge_module
 from functions.redirect import handler as redirect_module
-from shared.edge_cache import LookupCache
-from shared.edge_config import BUNDLE_MODULE, EdgeBundleConfig, render_module
-from shared.edge_redirect import FAILOVER, FORMAT_HEADER, ORIGIN_ROLE_HEADER, EdgeRedirector
+from shared.contracts.http import FAILOVER, FORMAT_HEADER, ORIGIN_ROLE_HEADER
+from shared.redirect.core import Redirector
+from shared.redirect.edge_cache import LookupCache
+from shared.redirect.edge_config import BUNDLE_MODULE, EdgeBundleConfig, render_module
 from tests.unit.events import context, event
 
 TABLE = "squrl-urls-test"
@@ -157,13 +158,13 @@ def reads(dynamodb: Any) -> CountingClient:
 
 
 @pytest.fixture
-def edge(reads: CountingClient) -> EdgeRedirector:
-    return EdgeRedirector(reads, TABLE, LookupCache(max_entries=16, ttl=30))
+def edge(reads: CountingClient) -> Redirector:
+    return Redirector(reads, TABLE, LookupCache(max_entries=16, ttl=30))
 
 
 @pytest.fixture(autouse=True)
 def regional_client(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redirect_module, "client", dynamodb)
+    monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
 
 
 def regional(code: str, method: str = "GET", accept: str | None = None) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def regional(code: str, method: str = "GET", accept: str | None = None) -> dict[
 
 @pytest.mark.parametrize("redirect_type", [301, 302, 307, 308])
 def test_redirects_match_the_regional_handler(
-    dynamodb: Any, edge: EdgeRedirector, redirect_type: int
+    dynamodb: Any, edge: Redirector, redirect_type: int
 ) -> None:
     put_link(dynamodb, f"r{redirect_type}", "https://example.com/x?y=%20z#f", redirect_type)
     response = edge_module.handle(origin_request(f"/r{redirect_type}"), edge)
@@ -200,7 +201,7 @@ def test_redirects_match_the_regional_handler(
     ],
 )
 def test_cache_headers(
-    dynamodb: Any, edge: EdgeRedirector, redirect_type: int, cache_control: str
+    dynamodb: Any, edge: Redirector, redirect_type: int, cache_control: str
 ) -> None:
     put_link(dynamodb, "cached", redirect_type=redirect_type)
     response = edge_module.handle(origin_request("/cached"), edge)
@@ -208,7 +209,7 @@ def test_cache_headers(
 
 
 def test_cache_lifetime_never_outlives_the_links_expiry(
-    dynamodb: Any, edge: EdgeRedirector, monkeypatch: pytest.MonkeyPatch
+    dynamodb: Any, edge: Redirector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = 1_800_000_000.25
     monkeypatch.setattr(edge_module, "time", types.SimpleNamespace(time=lambda: now))
@@ -221,16 +222,14 @@ def test_cache_lifetime_never_outlives_the_links_expiry(
     assert temporary["Cache-Control"] == "public, max-age=0, s-maxage=19"
 
 
-def test_head_has_the_headers_and_no_body(dynamodb: Any, edge: EdgeRedirector) -> None:
+def test_head_has_the_headers_and_no_body(dynamodb: Any, edge: Redirector) -> None:
     response = edge_module.handle(origin_request("/nope", method="HEAD", accept=BROWSER), edge)
     assert response["status"] == "404"
     assert "body" not in response
     assert flat_headers(response)["Content-Type"] == "text/html; charset=utf-8"
 
 
-def test_percent_encoded_path_is_decoded_like_api_gateway(
-    dynamodb: Any, edge: EdgeRedirector
-) -> None:
+def test_percent_encoded_path_is_decoded_like_api_gateway(dynamodb: Any, edge: Redirector) -> None:
     put_link(dynamodb, "a_b-c")
     assert edge_module.handle(origin_request("/a%5Fb-c"), edge)["status"] == "301"
 
@@ -240,7 +239,7 @@ def test_percent_encoded_path_is_decoded_like_api_gateway(
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json", BROWSER])
 def test_unknown_code_is_the_regional_404(
-    dynamodb: Any, edge: EdgeRedirector, accept: str | None
+    dynamodb: Any, edge: Redirector, accept: str | None
 ) -> None:
     response = edge_module.handle(origin_request("/unknown1", accept=accept), edge)
     expected = regional("unknown1", accept=accept)
@@ -257,7 +256,7 @@ def test_unknown_code_is_the_regional_404(
     [("html", BROWSER), ("json", None), ("json", "*/*"), ("json", "application/json")],
 )
 def test_the_cache_keys_format_header_picks_the_404_format(
-    dynamodb: Any, edge: EdgeRedirector, fmt: str, accept: str | None
+    dynamodb: Any, edge: Redirector, fmt: str, accept: str | None
 ) -> None:
     # Whatever Accept reaches the function, the body is the one its cache key names, and it is
     # the regional answer for the Accept the viewer function reduced to that format.
@@ -268,12 +267,12 @@ def test_the_cache_keys_format_header_picks_the_404_format(
     assert flat_headers(response) == expected["headers"]
 
 
-def test_an_unknown_format_value_falls_back_to_accept(dynamodb: Any, edge: EdgeRedirector) -> None:
+def test_an_unknown_format_value_falls_back_to_accept(dynamodb: Any, edge: Redirector) -> None:
     response = edge_module.handle(origin_request("/unknown3", accept=BROWSER, fmt="xml"), edge)
     assert response["body"].startswith("<!doctype html>")
 
 
-def test_negotiation_html_for_browsers_json_otherwise(dynamodb: Any, edge: EdgeRedirector) -> None:
+def test_negotiation_html_for_browsers_json_otherwise(dynamodb: Any, edge: Redirector) -> None:
     html = edge_module.handle(origin_request("/missing", accept=BROWSER), edge)
     api = edge_module.handle(origin_request("/missing", accept="application/json"), edge)
     assert html["body"].startswith("<!doctype html>")
@@ -286,7 +285,7 @@ def test_negotiation_html_for_browsers_json_otherwise(dynamodb: Any, edge: EdgeR
 
 @pytest.mark.parametrize("uri", ["/", "/has space", "/a/b", "/" + "x" * 21, "/%F0%9F%98%80"])
 def test_impossible_codes_are_404_without_a_read(
-    edge: EdgeRedirector, reads: CountingClient, uri: str
+    edge: Redirector, reads: CountingClient, uri: str
 ) -> None:
     response = edge_module.handle(origin_request(uri), edge)
     assert response["status"] == "404"
@@ -294,7 +293,7 @@ def test_impossible_codes_are_404_without_a_read(
 
 
 def test_expired_link_is_410_even_before_dynamodb_ttl_deletes_it(
-    dynamodb: Any, edge: EdgeRedirector
+    dynamodb: Any, edge: Redirector
 ) -> None:
     put_link(dynamodb, "expired1", expires_at=time.time() - 1)
     response = edge_module.handle(origin_request("/expired1"), edge)
@@ -306,7 +305,7 @@ def test_expired_link_is_410_even_before_dynamodb_ttl_deletes_it(
     assert flat_headers(response)["Cache-Control"] == "public, max-age=60"
 
 
-def test_disabled_link_is_410(dynamodb: Any, edge: EdgeRedirector) -> None:
+def test_disabled_link_is_410(dynamodb: Any, edge: Redirector) -> None:
     put_link(dynamodb, "disabled1", status="disabled")
     response = edge_module.handle(origin_request("/disabled1", accept=BROWSER), edge)
     assert response["status"] == "410"
@@ -317,7 +316,7 @@ def test_disabled_link_is_410(dynamodb: Any, edge: EdgeRedirector) -> None:
 
 
 def test_repeat_lookups_within_the_memory_ttl_read_once(
-    dynamodb: Any, edge: EdgeRedirector, reads: CountingClient
+    dynamodb: Any, edge: Redirector, reads: CountingClient
 ) -> None:
     put_link(dynamodb, "hot1")
     for _ in range(5):
@@ -327,7 +326,7 @@ def test_repeat_lookups_within_the_memory_ttl_read_once(
 
 
 def test_answers_from_memory_keep_the_spec_headers_and_add_age(
-    dynamodb: Any, edge: EdgeRedirector
+    dynamodb: Any, edge: Redirector
 ) -> None:
     put_link(dynamodb, "perm1", redirect_type=301)
     put_link(dynamodb, "temp1", redirect_type=302)
@@ -349,7 +348,7 @@ def test_answers_from_memory_keep_the_spec_headers_and_add_age(
 
 
 def test_a_memory_hit_through_the_handler_carries_age(
-    dynamodb: Any, edge: EdgeRedirector, monkeypatch: pytest.MonkeyPatch
+    dynamodb: Any, edge: Redirector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1_800_000_000.0]
     monkeypatch.setattr(edge_module, "time", types.SimpleNamespace(time=lambda: clock[0]))
@@ -365,7 +364,7 @@ def test_a_memory_hit_through_the_handler_carries_age(
 
 
 def test_an_update_is_seen_once_the_memory_ttl_has_passed(
-    dynamodb: Any, edge: EdgeRedirector, reads: CountingClient
+    dynamodb: Any, edge: Redirector, reads: CountingClient
 ) -> None:
     put_link(dynamodb, "moving1", "https://old.example/", redirect_type=302)
     now = time.time()
@@ -382,7 +381,7 @@ def test_an_update_is_seen_once_the_memory_ttl_has_passed(
 
 
 def test_memory_never_answers_past_the_links_expiry(
-    dynamodb: Any, edge: EdgeRedirector, reads: CountingClient
+    dynamodb: Any, edge: Redirector, reads: CountingClient
 ) -> None:
     now = time.time()
     put_link(dynamodb, "brief1", redirect_type=301, expires_at=now + 5)
@@ -393,7 +392,7 @@ def test_memory_never_answers_past_the_links_expiry(
 
 
 def test_memory_is_bounded_least_recently_used_first(dynamodb: Any, reads: CountingClient) -> None:
-    edge = EdgeRedirector(reads, TABLE, LookupCache(max_entries=3, ttl=30))
+    edge = Redirector(reads, TABLE, LookupCache(max_entries=3, ttl=30))
     now = time.time()
     for code in ("aaa", "bbb", "ccc"):
         edge.answer(code, now, None)
@@ -411,7 +410,7 @@ def test_memory_is_bounded_least_recently_used_first(dynamodb: Any, reads: Count
 
 def test_a_failed_read_hands_the_request_to_the_origin(dynamodb: Any) -> None:
     failing = CountingClient(dynamodb, ConnectTimeoutError(endpoint_url="https://dynamodb"))
-    edge = EdgeRedirector(failing, TABLE, LookupCache())
+    edge = Redirector(failing, TABLE, LookupCache())
     request_event = origin_request("/abc123", accept=BROWSER + ";q=0.5", fmt="html")
     expected_request = copy.deepcopy(request_event["Records"][0]["cf"]["request"])
     # The origin is asked for the format of the cache key, in an Accept it reads the same way.
@@ -426,7 +425,7 @@ def test_a_failed_read_hands_the_request_to_the_origin(dynamodb: Any) -> None:
 
 
 def test_the_failover_origin_is_reached_without_a_second_read(
-    edge: EdgeRedirector, reads: CountingClient
+    edge: Redirector, reads: CountingClient
 ) -> None:
     request_event = origin_request("/abc123", role=FAILOVER, accept=BROWSER)
     result = edge_module.handle(request_event, edge)
@@ -435,7 +434,7 @@ def test_the_failover_origin_is_reached_without_a_second_read(
     assert reads.reads == 0
 
 
-def test_health_goes_to_the_regional_api(edge: EdgeRedirector, reads: CountingClient) -> None:
+def test_health_goes_to_the_regional_api(edge: Redirector, reads: CountingClient) -> None:
     result = edge_module.handle(origin_request("/health"), edge)
     assert result["uri"] == "/health" and "status" not in result
     assert reads.reads == 0
@@ -449,7 +448,7 @@ def test_health_goes_to_the_regional_api(edge: EdgeRedirector, reads: CountingCl
     ],
 )
 def test_an_origin_response_event_passes_through_unchanged(
-    edge: EdgeRedirector, reads: CountingClient, status: int, headers: dict[str, str]
+    edge: Redirector, reads: CountingClient, status: int, headers: dict[str, str]
 ) -> None:
     # Only origin request is associated now; an origin-response event changes nothing.
     event = origin_response(status, headers)
@@ -486,7 +485,7 @@ def bundle_module(config: EdgeBundleConfig) -> types.ModuleType:
 def test_the_handler_reads_the_replica_nearest_to_where_it_runs(
     monkeypatch: pytest.MonkeyPatch, running_in: str, reads_from: str
 ) -> None:
-    from shared.edge_regions import nearest_replica_map
+    from shared.redirect.edge_regions import nearest_replica_map
 
     serving = ("us-east-1", "eu-west-1", "ap-southeast-1")
     rendered = EdgeBundleConfig(

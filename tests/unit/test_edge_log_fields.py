@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared.edge_log_fields import (
+from shared.contracts.edge_log_fields import (
     CLOUDFRONT_FIELD_ORDER,
     FIELDS,
     FORBIDDEN_FIELDS,
-    edge_log_stream_name,
     parse_record,
 )
+from shared.contracts.names import edge_log_stream_name
 
 
 def test_fields_follow_cloudfronts_own_order() -> None:
@@ -26,7 +26,7 @@ def test_no_field_identifies_a_viewer() -> None:
 
 
 def test_the_click_consumer_finds_every_field_it_needs() -> None:
-    from shared.click_records import EDGE_REQUIRED_FIELDS
+    from shared.clicks.records import EDGE_REQUIRED_FIELDS
 
     assert set(EDGE_REQUIRED_FIELDS) <= set(FIELDS)
 

@@ -13,7 +13,7 @@ import pytest
 from functions.create_url import handler as create_module
 from functions.get_url import handler as get_module
 from functions.redirect import handler as redirect_module
-from shared import repository
+from shared.links import repository
 from tests.unit.events import context, event
 
 TABLE = "squrl-urls-test"
@@ -49,7 +49,7 @@ def stored_count(dynamodb: Any) -> int:
 @pytest.fixture(autouse=True)
 def fresh_clients(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Handlers make their clients at import; inside mock_aws they must talk to moto.
-    monkeypatch.setattr(redirect_module, "client", dynamodb)
+    monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
     monkeypatch.setattr(create_module, "dynamodb", lambda region: dynamodb)
     monkeypatch.setattr(get_module, "dynamodb", lambda region: dynamodb)
 
@@ -166,7 +166,7 @@ def test_concurrent_custom_code_claims_yield_one_winner(dynamodb: Any) -> None:
 def test_generated_code_collision_retries(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     taken = create({"original_url": "https://first.example/"})[1]["short_code"]
     codes = iter([taken, taken, "Fresh123"])
-    monkeypatch.setattr("shared.service.generate_code", lambda length: next(codes))
+    monkeypatch.setattr("shared.links.service.generate_code", lambda length: next(codes))
     status, body, _ = create({"original_url": "https://second.example/"})
     assert status == 201 and body["short_code"] == "Fresh123"
     first = repository.get_link(dynamodb, TABLE, taken, consistent=True)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shared.errors import PayloadTooLarge, ValidationError
-from shared.models import MAX_BODY_BYTES, parse_create_request
+from shared.links.errors import PayloadTooLarge, ValidationError
+from shared.links.models import MAX_BODY_BYTES, parse_create_request
 
 
 def parse(value: object) -> object:

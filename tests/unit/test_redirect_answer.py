@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.redirect import Answer, Link, answer, prefers_html
+from shared.redirect.answer import Answer, Link, answer, prefers_html
 
 NOW = 1_800_000_000.0
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

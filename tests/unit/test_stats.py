@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from functions.get_url import handler as get_module
-from shared import stats
-from shared.clicks import click_event
-from shared.stats import ClickCounter, StreamRecord
+from shared.clicks.counter import ClickCounter, StreamRecord
+from shared.clicks.events import click_event
+from shared.contracts import table
 from tests.unit.events import context, event
 from tests.unit.test_click_consumer import TABLE, put_link
 
@@ -81,4 +81,4 @@ def test_a_link_without_clicks_has_empty_stats(dynamodb: Any) -> None:
         "countries": [],
         "devices": [],
     }
-    assert stats.stats_key("quiet1") == "stats#quiet1"
+    assert table.stats_key("quiet1") == "stats#quiet1"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InvalidUrl
-from shared.urls import MAX_URL_LENGTH, UrlPolicy, normalize_url
+from shared.links.errors import InvalidUrl
+from shared.links.urls import MAX_URL_LENGTH, UrlPolicy, normalize_url
 
 POLICY = UrlPolicy.of(own_hosts=["sq.example.com"], blocklist=["blocked.example", "evil.test"])
 

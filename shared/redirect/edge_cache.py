@@ -4,7 +4,7 @@ CloudFront already caches answers per edge location, but the origin-request func
 regional edge cache that many locations share, and sees every miss of each of them (and both
 format variants of a path). Remembering a lookup for a few seconds saves the cross-region read
 for hot codes and for floods of unknown codes. Answers built from a remembered lookup carry
-`Age` (shared.edge_redirect).
+`Age` (shared.redirect.core).
 
 Bounds:
 - size: at most `max_entries` codes, least recently used evicted first (a link item is at most a
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from shared.redirect import Link
+from shared.redirect.answer import Link
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.contracts import names
+
 BUNDLE_MODULE = "functions.edge_redirect.bundle_config"
 BUNDLE_PATH = "functions/edge_redirect/bundle_config.py"
 
@@ -79,9 +81,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> EdgeBundleConf
     serving = tuple(
         r.strip() for r in env.get("SQURL_SERVING_REGIONS", "").split(",") if r.strip()
     ) or (home,)
-    table = env.get("SQURL_TABLE_NAME") or f"squrl-urls-{env.get('SQURL_ENV', 'dev')}"
+    table = env.get("SQURL_TABLE_NAME") or names.table_name(env.get("SQURL_ENV", "dev"))
     # Locally every region reads the nearest serving region by the same rule as at synth.
-    from shared.edge_regions import REGION_LOCATIONS, nearest_replica_map
+    from shared.redirect.edge_regions import REGION_LOCATIONS, nearest_replica_map
 
     mapping = nearest_replica_map(serving) if all(r in REGION_LOCATIONS for r in serving) else {}
     return EdgeBundleConfig(table, home, serving, mapping)

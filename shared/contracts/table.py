@@ -1,7 +1,8 @@
-"""The one definition of the links table.
+"""The one definition of the links table: its keys, index, TTL and the items it holds.
 
-The CDK data construct and the local emulator both build the table from these constants, so the
-key schema, the deduplication index and the TTL attribute cannot drift apart.
+The CDK data construct and the local emulator both build the table from these constants, and the
+API functions, the redirect and the click counters read and write items by them, so the key
+schema, the deduplication index, the TTL attribute and the item layout cannot drift apart.
 """
 
 from __future__ import annotations
@@ -30,8 +31,24 @@ KEY_ATTRIBUTES = {
 }
 
 
-def table_name(env_name: str) -> str:
-    return f"squrl-urls-{env_name}"
+# Click counters (shared.clicks.counter writes them, shared.clicks.stats reads them). The link
+# item carries the lifetime totals; `stats#{code}` carries the human breakdown as flat numeric
+# attributes, one per UTC day, referrer host, country and device class; a checkpoint item per
+# stream shard marks the last record counted. `#` is outside the short-code alphabet, so neither
+# key can ever be a short code.
+CLICK_COUNT = "click_count"
+BOT_CLICKS = "bot_clicks"
+STATS_PREFIX = "stats#"
+CHECKPOINT_PREFIX = "checkpoint#"
+DAY, REFERRER, COUNTRY, DEVICE = "d:", "r:", "c:", "v:"
+
+
+def stats_key(code: str) -> str:
+    return f"{STATS_PREFIX}{code}"
+
+
+def checkpoint_key(stream: str, shard: str) -> str:
+    return f"{CHECKPOINT_PREFIX}{stream}#{shard}"
 
 
 def create_table_request(name: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The contract between CloudFront real-time logs (edge stack) and the click consumer (analytics).
 
-The edge stack's real-time log configuration sends exactly FIELDS, and shared.click_records
+The edge stack's real-time log configuration sends exactly FIELDS, and shared.clicks.records
 splits each tab-separated record by the same tuple, so the two cannot disagree.
 
 CloudFront writes a record's fields in its own fixed order (the order of the field reference in
@@ -77,13 +77,6 @@ FIELDS = (
 
 # Never sent: they identify a viewer or carry their secrets.
 FORBIDDEN_FIELDS = frozenset({"c-ip", "x-forwarded-for", "cs-cookie", "cs-headers", "c-port"})
-
-# The Kinesis stream the edge stack creates for real-time logs, in us-east-1 (docs/edge.md).
-EDGE_LOG_STREAM_REGION = "us-east-1"
-
-
-def edge_log_stream_name(env_name: str) -> str:
-    return f"squrl-{env_name}-edge-requests"
 
 
 def parse_record(line: str) -> dict[str, str]:

@@ -1,14 +1,9 @@
-"""Click events: what a click is reduced to, and how the redirect hands one off.
+"""Click events: what a click is reduced to.
 
 A click keeps only the short code, a UTC timestamp, the referrer's host, the viewer's country
 (as CloudFront resolved it) and a device class derived from the user agent. The IP address, the
 user agent itself and the referrer's path and query never leave the request that carried them.
-
-The regional redirect hands each click off as one JSON line on stdout. Lambda's runtime ships
-stdout to CloudWatch Logs after the fact, and a subscription filter (matching `"squrl_click"`)
-forwards the lines to the click stream, so the response path pays for one small `write` and
-nothing is held in the function's memory when Lambda freezes or retires the environment
-(docs/analytics.md weighs this against a background PutRecords thread).
+How the redirect hands a click off is shared.clicks.producer.
 
 Standard library only: the redirect imports this module on the hot path.
 """
@@ -17,24 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import time
 import uuid
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from shared.codes import is_possible_code
-from shared.settings import settings
-
-ClickRecorder = Callable[[str, Mapping[str, str]], None]
-ClickSink = Callable[["ClickEvent"], None]
-
-# The key that marks a click line among a function's other log lines; the subscription
-# filter's pattern selects exactly these lines.
-MARKER = "squrl_click"
-SUBSCRIPTION_FILTER_PATTERN = f"{{ $.{MARKER} = 1 }}"
+from shared.contracts.clicks import MARKER
+from shared.contracts.codes import is_possible_code
 
 MOBILE, TABLET, DESKTOP, BOT, OTHER = "mobile", "tablet", "desktop", "bot", "other"
 DEVICES = (MOBILE, TABLET, DESKTOP, BOT, OTHER)
@@ -268,47 +252,3 @@ def click_event(
         device=device_class(user_agent),
         source=source,
     )
-
-
-def click_from_headers(code: str, headers: Mapping[str, str], now: float) -> ClickEvent:
-    """The click a redirect answered, from its lowercased request headers."""
-    return click_event(
-        code,
-        user_agent=headers.get("user-agent"),
-        referer=headers.get("referer"),
-        country=headers.get("cloudfront-viewer-country"),
-        ts_ms=int(now * 1000),
-    )
-
-
-def log_line_sink(event: ClickEvent) -> None:
-    # One write of a ~200-byte line; Lambda's runtime forwards stdout to CloudWatch Logs
-    # asynchronously, so this neither waits on the network nor buffers clicks in memory.
-    sys.stdout.write(event.to_json() + "\n")
-
-
-_local_sink: ClickSink | None = None
-
-
-def use_local_sink(sink: ClickSink | None) -> None:
-    """Send clicks to `sink` instead of stdout (the local server's in-process stream)."""
-    global _local_sink
-    _local_sink = sink
-
-
-def recorder() -> ClickRecorder | None:
-    """The redirect's click hand-off, or None when click streaming is off (no SQURL_CLICK_STREAM).
-
-    A request that came through squrl's CloudFront distribution (it carries `X-Amz-Cf-Id`) is
-    not recorded here: CloudFront's real-time logs already count every click it serves,
-    including those it forwards to this regional origin.
-    """
-    if not settings().click_stream:
-        return None
-
-    def record(code: str, headers: Mapping[str, str]) -> None:
-        if "x-amz-cf-id" in headers:
-            return
-        (_local_sink or log_line_sink)(click_from_headers(code, headers, time.time()))
-
-    return record

@@ -2,9 +2,9 @@
 
 Two producers write to the stream, in two shapes:
 - CloudWatch Logs subscriptions (the regional redirect's click lines): a gzip-compressed JSON
-  envelope holding many log events, each one a click line written by shared.clicks;
+  envelope holding many log events, each one a click line written by shared.clicks.producer;
 - CloudFront real-time logs (edge redirects, cache hits included): one tab-separated line per
-  request, its fields in the order shared.edge_log_fields declares.
+  request, its fields in the order shared.contracts.edge_log_fields declares.
 A record may also hold one bare click JSON object, which is what any other producer would send.
 
 Requests that are not clicks (HEAD, errors, non-redirects, paths that are not a short code) are
@@ -26,10 +26,12 @@ import traceback
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from shared.clicks import MARKER, ClickEvent, InvalidClick, click_event
-from shared.codes import is_possible_code
+from shared.clicks.events import ClickEvent, InvalidClick, click_event
+from shared.contracts.clicks import MARKER
+from shared.contracts.codes import code_from_path, is_possible_code
+from shared.contracts.http import REDIRECT_STATUSES as HTTP_REDIRECT_STATUSES
 
-REDIRECT_STATUSES = frozenset({"301", "302", "307", "308"})
+REDIRECT_STATUSES = frozenset(str(status) for status in HTTP_REDIRECT_STATUSES)
 _GZIP_MAGIC = b"\x1f\x8b"
 _MISSING = "-"
 
@@ -66,8 +68,8 @@ def error_frames(error: BaseException) -> str:
 
 
 def edge_fields() -> tuple[str, ...]:
-    """The real-time log configuration's field order, owned by the edge (shared.edge_log_fields)."""
-    from shared.edge_log_fields import FIELDS
+    """The real-time log configuration's field order (shared.contracts.edge_log_fields)."""
+    from shared.contracts.edge_log_fields import FIELDS
 
     return tuple(FIELDS)
 
@@ -142,12 +144,14 @@ def _from_edge_lines(text: str, fields: Sequence[str]) -> list[ClickEvent]:
 def _edge_click(row: dict[str, str], line: str) -> ClickEvent | None:
     if row["cs-method"] != "GET" or row["sc-status"] not in REDIRECT_STATUSES:
         return None
-    # The stem carries the query string when there is one (shared/edge_log_fields.py), and the
-    # path as the viewer sent it: `/%50e1` is the code `Pe1`, as the edge handler decodes it.
-    # A code never holds `%`, so one left after decoding is the log's own escaping of it.
-    code = unquote(row["cs-uri-stem"].split("?", 1)[0].removeprefix("/"))
+    # The stem carries the query string when there is one (shared/contracts/edge_log_fields.py),
+    # and the path as the viewer sent it: `/%50e1` is the code `Pe1`, decoded by the same
+    # code_from_path as the edge handler's. A code never holds `%`, so one left after decoding is
+    # the log's own escaping of it.
+    path = row["cs-uri-stem"].split("?", 1)[0]
+    code = code_from_path(path if path.startswith("/") else "/" + path)
     if "%" in code:
-        code = unquote(code)
+        code = code_from_path("/" + code)
     if not is_possible_code(code):
         return None
     try:

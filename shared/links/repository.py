@@ -8,9 +8,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from shared.errors import ConflictError, InternalServerError
-from shared.links import ACTIVE
-from shared.table import DEDUP_INDEX, PARTITION_KEY
+from shared.contracts.link_state import ACTIVE
+from shared.contracts.table import DEDUP_INDEX, PARTITION_KEY
+from shared.links.errors import ConflictError, InternalServerError
 
 MAX_CREATE_ATTEMPTS = 5
 

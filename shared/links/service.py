@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import repository
-from shared.codes import generate_code, is_possible_code
-from shared.errors import NotFound
-from shared.links import ACTIVE, iso_utc, link_state
-from shared.models import CreateLinkRequest, link_view
+from shared.contracts.codes import is_possible_code
+from shared.contracts.link_state import ACTIVE, iso_utc, link_state
+from shared.links import repository
+from shared.links.codes import generate_code
+from shared.links.errors import NotFound
+from shared.links.models import CreateLinkRequest, link_view
+from shared.links.urls import UrlPolicy, normalize_url
 from shared.settings import Settings
-from shared.urls import UrlPolicy, normalize_url
 
 
 def url_policy(config: Settings) -> UrlPolicy:

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from botocore.config import Config
 
-from shared.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
+from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
 
 logger = Logger()
 metrics = Metrics()

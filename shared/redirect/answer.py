@@ -1,7 +1,8 @@
-"""The redirect's answer to a short code, shared by the regional handler and the edge handler.
+"""The redirect's answer to a short code: what SPEC section 2 says `GET /{code}` returns.
 
-This module is the hot path: standard library only, no pydantic, no Powertools. It reads one
-item with a projected, eventually consistent GetItem and turns it into status, headers and body.
+Both redirect paths (regional and edge) answer through shared.redirect.core.Redirector, which
+reads one item with a projected, eventually consistent GetItem (fetch_link) and turns it into
+status, headers and body here. This module is the hot path: standard library only.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.codes import is_possible_code
-from shared.links import ACTIVE, DISABLED, link_state
-from shared.table import PARTITION_KEY, REDIRECT_PROJECTION
+from shared.contracts.http import (
+    DEFAULT_REDIRECT_STATUS,
+    MAX_PERMANENT_AGE,
+    MAX_TEMPORARY_SHARED_AGE,
+    PERMANENT_REDIRECTS,
+)
+from shared.contracts.link_state import ACTIVE, DISABLED, link_state
+from shared.contracts.table import PARTITION_KEY, REDIRECT_PROJECTION
 
-PERMANENT = frozenset({301, 308})
-MAX_PERMANENT_AGE = 3600
-MAX_TEMPORARY_SHARED_AGE = 60
 MISSING_CACHE_CONTROL = "public, max-age=60"
 
 _PROJECTION = ", ".join(f"#{name}" for name in REDIRECT_PROJECTION)
@@ -63,7 +66,7 @@ def link_from_item(item: dict[str, Any]) -> Link:
     expires = item.get("expires_at")
     return Link(
         original_url=item["original_url"]["S"],
-        redirect_type=int(item.get("redirect_type", {}).get("N", "301")),
+        redirect_type=int(item.get("redirect_type", {}).get("N", str(DEFAULT_REDIRECT_STATUS))),
         status=item.get("status", {}).get("S", ACTIVE),
         expires_at=int(expires["N"]) if expires else None,
     )
@@ -77,7 +80,7 @@ def answer(code: str, link: Link | None, now: float, accept: str | None) -> Answ
     if state != ACTIVE:
         return gone(accept, disabled=state == DISABLED)
     remaining = None if link.expires_at is None else max(0, int(link.expires_at - now))
-    if link.redirect_type in PERMANENT:
+    if link.redirect_type in PERMANENT_REDIRECTS:
         age = MAX_PERMANENT_AGE if remaining is None else min(MAX_PERMANENT_AGE, remaining)
         cache_control = f"public, max-age={age}"
     else:
@@ -95,15 +98,6 @@ def answer(code: str, link: Link | None, now: float, accept: str | None) -> Answ
             "X-Short-Code": code,
         },
     )
-
-
-def answer_for_code(
-    client: Any, table_name: str, code: str, now: float, accept: str | None
-) -> Answer:
-    """Read and answer, skipping the read for a code that cannot exist."""
-    if not is_possible_code(code):
-        return not_found(accept)
-    return answer(code, fetch_link(client, table_name, code), now, accept)
 
 
 def not_found(accept: str | None) -> Answer:

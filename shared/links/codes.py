@@ -1,22 +1,16 @@
 """Short codes: generation (nanoid over base62 from a CSPRNG) and the rules for custom codes.
 
-Pure standard library plus nanoid at generation time only, so the redirect path can import the
-format check without paying for anything else.
+What any code may look like (alphabet, lengths, the format check the redirect uses) is
+shared.contracts.codes; this module adds what only creating a link needs.
 """
 
 from __future__ import annotations
 
 import re
 
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-DEFAULT_LENGTH = 8
-MIN_GENERATED_LENGTH = 6
-MAX_CODE_LENGTH = 20
+from shared.contracts.codes import ALPHABET, DEFAULT_LENGTH
 
 CUSTOM_CODE = re.compile(r"[A-Za-z0-9_-]{3,20}")
-# Anything a link could be stored under: generated (base62) or custom. The redirect answers a
-# code outside this shape with 404 without reading the table.
-POSSIBLE_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
 
 # Compared case-insensitively: the spec's list plus every first path segment that squrl routes
 # itself (`_squrl` holds the local server's own pages).
@@ -43,10 +37,6 @@ def generate_code(length: int = DEFAULT_LENGTH) -> str:
     from nanoid import generate
 
     return str(generate(ALPHABET, length))
-
-
-def is_possible_code(code: str) -> bool:
-    return POSSIBLE_CODE.fullmatch(code) is not None
 
 
 def custom_code_problem(code: str) -> str | None:

@@ -3,7 +3,7 @@
 Lambda@Edge runs the function in the AWS region of the regional edge cache that handles the
 request (`AWS_REGION` there), not in us-east-1. The edge function cannot read environment
 variables, so the choice of replica is computed at synth, once for every region in this table,
-and written into the function's bundle (see shared.edge_config).
+and written into the function's bundle (see shared.redirect.edge_config).
 
 Distance stands in for latency: great-circle kilometres between the regions' metro areas. It
 ranks the candidates the same way as measured round trips for the pairs that matter (a serving
@@ -87,6 +87,6 @@ def nearest_replica_map(serving_regions: Iterable[str]) -> dict[str, str]:
     for region in candidates:
         if region not in REGION_LOCATIONS:
             raise UnknownRegion(
-                f"serving region {region!r} has no location in shared.edge_regions; add it"
+                f"serving region {region!r} has no location in shared.redirect.edge_regions; add it"
             )
     return {region: nearest_region(region, candidates) for region in sorted(REGION_LOCATIONS)}

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from shared.codes import custom_code_problem
-from shared.errors import PayloadTooLarge, ValidationError
-from shared.links import iso_utc
+from shared.contracts.http import DEFAULT_REDIRECT_STATUS, REDIRECT_STATUSES
+from shared.contracts.link_state import iso_utc
+from shared.links.codes import custom_code_problem
+from shared.links.errors import PayloadTooLarge, ValidationError
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_TTL_HOURS = 87600
-REDIRECT_TYPES = (301, 302, 307, 308)
+REDIRECT_TYPES = REDIRECT_STATUSES
 
 
 def _allowed_redirect(value: int) -> int:
@@ -33,7 +34,7 @@ class CreateLinkRequest(BaseModel):
     original_url: StrictStr
     custom_code: StrictStr | None = None
     ttl_hours: StrictInt | None = Field(default=None, ge=1, le=MAX_TTL_HOURS)
-    redirect_type: RedirectType = 301
+    redirect_type: RedirectType = DEFAULT_REDIRECT_STATUS
 
 
 _FIELD_RULES = {
@@ -134,5 +135,5 @@ def link_view(item: dict[str, Any], short_url: str) -> dict[str, Any]:
         "short_url": short_url,
         "created_at": item["created_at"],
         "expires_at": iso_utc(int(expires)) if expires is not None else None,
-        "redirect_type": int(item.get("redirect_type", 301)),
+        "redirect_type": int(item.get("redirect_type", DEFAULT_REDIRECT_STATUS)),
     }

@@ -1,12 +1,11 @@
-"""The redirect at the edge: shared.redirect's answer, read through a short in-memory cache, in
-the shapes CloudFront's Lambda@Edge events use.
+"""The redirect at the edge: the shapes CloudFront's Lambda@Edge events use.
 
-The answer (status, Location, Cache-Control, X-Short-Code, the 404/410 pages) is exactly
-shared.redirect's, the code the regional handler runs. Two things make it safe in CloudFront's
-shared cache:
+The answer (status, Location, Cache-Control, X-Short-Code, the 404/410 pages) is exactly the
+regional handler's: both come from shared.redirect.core.Redirector, here with a short in-memory
+cache of lookups. Two things make it safe in CloudFront's shared cache:
 
 - Format. The 404/410 body follows Accept (HTML for browsers, JSON otherwise). A CloudFront
-  Function on viewer request (cdk_constructs/edge_format.js) reduces Accept to
+  Function on viewer request (functions/edge_format/edge_format.js) reduces Accept to
   `x-squrl-format: html|json`, the only header in the cache key, and the edge answers in the
   format that header names. Requests handed on to the regional API carry the canonical Accept of
   that format, so the origin's answer matches the cache key too.
@@ -14,59 +13,29 @@ shared cache:
   with its Cache-Control unchanged; HTTP caches subtract Age from max-age/s-maxage (RFC 9111
   section 4.2.3), which keeps a link's total staleness within the spec's lifetimes.
 
-Standard library only, like shared.redirect.
+Standard library only, like the rest of shared.redirect.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from shared.codes import is_possible_code
-from shared.edge_cache import LookupCache
-from shared.redirect import Answer, answer, fetch_link, not_found, prefers_html
-
-# Custom header CloudFront adds to requests it sends to each origin of the origin group, so the
-# function knows whether it runs before the primary or the failover origin.
-ORIGIN_ROLE_HEADER = "x-squrl-origin-role"
-PRIMARY = "primary"
-FAILOVER = "failover"
-
-# Set by the viewer-request CloudFront Function; the cache key's only header.
-FORMAT_HEADER = "x-squrl-format"
-HTML = "html"
-JSON = "json"
-# The Accept each format stands for: prefers_html(CANONICAL_ACCEPT[f]) == (f == HTML).
-CANONICAL_ACCEPT = {HTML: "text/html", JSON: "application/json"}
+from shared.contracts.http import (
+    CANONICAL_ACCEPT,
+    FORMAT_HEADER,
+    HTML,
+    JSON,
+    ORIGIN_ROLE_HEADER,
+    PRIMARY,
+)
+from shared.redirect.answer import Answer, prefers_html
 
 
 def response_format(accept: str | None) -> str:
     """What the CloudFront Function puts in x-squrl-format for this Accept."""
     return HTML if prefers_html(accept) else JSON
-
-
-class EdgeRedirector:
-    """Answers codes for one function instance: one GetItem per code per cache lifetime."""
-
-    def __init__(self, client: Any, table_name: str, cache: LookupCache):
-        self.client = client
-        self.table_name = table_name
-        self.cache = cache
-
-    def answer(self, code: str, now: float, accept: str | None) -> Answer:
-        """Raises whatever the read raises; the caller lets the origin answer instead."""
-        if not is_possible_code(code):
-            return not_found(accept)
-        entry = self.cache.get(code, now)
-        if entry is None:
-            entry = self.cache.put(code, fetch_link(self.client, self.table_name, code), now)
-            return answer(code, entry.link, now, accept)
-        result = answer(code, entry.link, now, accept)
-        # Served from memory: the spec's headers as they are, and how old the lookup is.
-        result.headers["Age"] = str(max(0, math.ceil(now - entry.fetched_at)))
-        return result
 
 
 # CloudFront's event shapes --------------------------------------------------------------------

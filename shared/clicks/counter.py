@@ -1,6 +1,7 @@
-"""Click counters: how a batch of stream records becomes a few atomic writes, and how they read.
+"""Click counters, the write side: how a batch of stream records becomes a few atomic writes.
 
-Layout (all in the links table, so every replica serves stats locally):
+Layout (all in the links table, so every replica serves stats locally; the names are
+shared.contracts.table's, and shared.clicks.stats reads them):
 - the link item `{code}` carries `click_count` (human clicks) and `bot_clicks`, both lifetime;
 - the stats item `stats#{code}` carries the human breakdown as flat numeric attributes:
   `d:YYYY-MM-DD` per UTC day, `r:<referrer host>`, `c:<country>` and `v:<device class>`;
@@ -28,19 +29,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared import repository
-from shared.click_records import PoisonRecord, decode_record, error_frames, unreadable_reason
-from shared.clicks import UNPARSABLE_REFERRER, ClickEvent
-from shared.codes import is_possible_code
-from shared.errors import NotFound
-from shared.table import PARTITION_KEY
+from shared.clicks.events import UNPARSABLE_REFERRER, ClickEvent
+from shared.clicks.records import PoisonRecord, decode_record, error_frames, unreadable_reason
+from shared.contracts.table import (
+    BOT_CLICKS,
+    CLICK_COUNT,
+    COUNTRY,
+    DAY,
+    DEVICE,
+    PARTITION_KEY,
+    REFERRER,
+    checkpoint_key,
+    stats_key,
+)
 
 logger = logging.getLogger(__name__)
-
-STATS_PREFIX = "stats#"
-CHECKPOINT_PREFIX = "checkpoint#"
-DAY, REFERRER, COUNTRY, DEVICE = "d:", "r:", "c:", "v:"
-CLICK_COUNT, BOT_CLICKS = "click_count", "bot_clicks"
 
 # TransactWriteItems takes at most 100 actions: the checkpoint plus two per code.
 MAX_CODES_PER_TRANSACTION = 49
@@ -52,14 +55,6 @@ LAST_PART = "99999"
 # A checkpoint outlives the stream's retention (at most 365 days) and then expires by TTL.
 CHECKPOINT_TTL_SECONDS = 400 * 86400
 MAX_CHECKPOINT_RACES = 3
-
-
-def stats_key(code: str) -> str:
-    return f"{STATS_PREFIX}{code}"
-
-
-def checkpoint_key(stream: str, shard: str) -> str:
-    return f"{CHECKPOINT_PREFIX}{stream}#{shard}"
 
 
 def padded(sequence_number: str) -> str:
@@ -479,43 +474,3 @@ def _dead_letter_entry(stream: str, shard: str, piece: _Piece) -> dict[str, Any]
 def _iso(epoch_seconds: float) -> str:
     moment = datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds")
     return moment.replace("+00:00", "Z")
-
-
-def link_stats(stats_item: dict[str, Any] | None, link_item: dict[str, Any]) -> dict[str, Any]:
-    """The stats response for a link, from its (deserialized) link and stats items."""
-    daily: dict[str, int] = {}
-    referrers: dict[str, int] = {}
-    countries: dict[str, int] = {}
-    devices: dict[str, int] = {}
-    buckets = {DAY: daily, REFERRER: referrers, COUNTRY: countries, DEVICE: devices}
-    for name, value in (stats_item or {}).items():
-        prefix = name[:2]
-        if prefix in buckets and name != PARTITION_KEY:
-            buckets[prefix][name[2:]] = int(value)
-    return {
-        "short_code": link_item[PARTITION_KEY],
-        "click_count": int(link_item.get(CLICK_COUNT, 0)),
-        "bot_clicks": int(link_item.get(BOT_CLICKS, 0)),
-        "daily": [{"date": day, "clicks": n} for day, n in sorted(daily.items())],
-        "referrers": _ranked(referrers, "domain"),
-        "countries": _ranked(countries, "country"),
-        "devices": _ranked(devices, "device"),
-    }
-
-
-def _ranked(counts: dict[str, int], label: str) -> list[dict[str, Any]]:
-    return [
-        {label: name, "clicks": n}
-        for name, n in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-    ]
-
-
-def owned_link_stats(client: Any, table_name: str, code: str, *, owner_id: str) -> dict[str, Any]:
-    """GET /urls/{code}/stats: the link's counters, for its owner only (others get NotFound)."""
-    if not is_possible_code(code):
-        raise NotFound()
-    link = repository.get_link(client, table_name, code, consistent=True)
-    if link is None or link.get("owner_id") != owner_id:
-        raise NotFound()
-    stats_item = repository.get_link(client, table_name, stats_key(code), consistent=True)
-    return link_stats(stats_item, link)

@@ -1,0 +1,43 @@
+"""Names of the resources that one part of squrl creates and another finds by name.
+
+The CDK constructs create them under these names, the functions read them from their
+environment, and the local server uses the same scheme for its `local` environment.
+"""
+
+from __future__ import annotations
+
+PREFIX = "squrl"
+# The Kinesis stream the edge stack creates for CloudFront's real-time logs lives in us-east-1,
+# CloudFront's region (docs/edge.md).
+EDGE_LOG_STREAM_REGION = "us-east-1"
+
+
+def table_name(env_name: str) -> str:
+    """The links table (SPEC section 5: `squrl-urls-{env}`)."""
+    return f"{PREFIX}-urls-{env_name}"
+
+
+def stack_name(env_name: str, role: str, region: str) -> str:
+    return f"{PREFIX}-{env_name}-{role}-{region}"
+
+
+def function_name(env_name: str, name: str) -> str:
+    """The deployed name of the function bundled from `functions/<name>`."""
+    return f"{PREFIX}-{env_name}-{name.replace('_', '-')}"
+
+
+def function_log_group_name(env_name: str, name: str) -> str:
+    """The log group of that function (Lambda's default name)."""
+    return f"/aws/lambda/{function_name(env_name, name)}"
+
+
+def click_stream_name(env_name: str) -> str:
+    return f"{PREFIX}-{env_name}-clicks"
+
+
+def dead_letter_queue_name(env_name: str) -> str:
+    return f"{PREFIX}-{env_name}-clicks-dlq"
+
+
+def edge_log_stream_name(env_name: str) -> str:
+    return f"{PREFIX}-{env_name}-edge-requests"
