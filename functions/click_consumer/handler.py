@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from shared.clicks.counter import BatchOutcome, ClickCounter, StreamRecord
+from shared.contracts import metrics as metric_names
 
 logger = Logger()
 metrics = Metrics()
@@ -91,21 +92,29 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _report(outcome: BatchOutcome, records: int) -> None:
-    metrics.add_metric(name="ClickRecords", unit=MetricUnit.Count, value=records)
-    metrics.add_metric(name="HumanClicks", unit=MetricUnit.Count, value=outcome.human_clicks)
-    metrics.add_metric(name="BotClicks", unit=MetricUnit.Count, value=outcome.bot_clicks)
+    metrics.add_metric(name=metric_names.CLICK_RECORDS, unit=MetricUnit.Count, value=records)
     metrics.add_metric(
-        name="DuplicateClicks", unit=MetricUnit.Count, value=outcome.duplicate_clicks
-    )
-    metrics.add_metric(name="PoisonRecords", unit=MetricUnit.Count, value=outcome.poison_records)
-    metrics.add_metric(
-        name="ClicksForMissingLinks", unit=MetricUnit.Count, value=outcome.missing_link_clicks
+        name=metric_names.HUMAN_CLICKS, unit=MetricUnit.Count, value=outcome.human_clicks
     )
     metrics.add_metric(
-        name="RedeliveredRecords", unit=MetricUnit.Count, value=outcome.skipped_records
+        name=metric_names.BOT_CLICKS, unit=MetricUnit.Count, value=outcome.bot_clicks
     )
     metrics.add_metric(
-        name="CounterTransactions", unit=MetricUnit.Count, value=outcome.transactions
+        name=metric_names.DUPLICATE_CLICKS, unit=MetricUnit.Count, value=outcome.duplicate_clicks
+    )
+    metrics.add_metric(
+        name=metric_names.POISON_RECORDS, unit=MetricUnit.Count, value=outcome.poison_records
+    )
+    metrics.add_metric(
+        name=metric_names.CLICKS_FOR_MISSING_LINKS,
+        unit=MetricUnit.Count,
+        value=outcome.missing_link_clicks,
+    )
+    metrics.add_metric(
+        name=metric_names.REDELIVERED_RECORDS, unit=MetricUnit.Count, value=outcome.skipped_records
+    )
+    metrics.add_metric(
+        name=metric_names.COUNTER_TRANSACTIONS, unit=MetricUnit.Count, value=outcome.transactions
     )
     if outcome.failed_from is not None:
-        metrics.add_metric(name="FailedBatches", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=metric_names.FAILED_BATCHES, unit=MetricUnit.Count, value=1)

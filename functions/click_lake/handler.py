@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.clicks.events import ClickEvent
 from shared.clicks.records import PoisonRecord, decode_record, error_frames, unreadable_reason
+from shared.contracts import metrics as metric_names
 
 logger = Logger()
 metrics = Metrics()
@@ -94,5 +95,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         output.append(
             {"recordId": record["recordId"], "result": result, "data": b64encode(data).decode()}
         )
-    metrics.add_metric(name="LakeRecordsDropped", unit=MetricUnit.Count, value=dropped)
+    metrics.add_metric(name=metric_names.LAKE_RECORDS_DROPPED, unit=MetricUnit.Count, value=dropped)
     return {"records": output}

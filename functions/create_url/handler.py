@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.contracts import metrics as metric_names
 from shared.links import service
 from shared.links.api import (
     build_resolver,
@@ -46,9 +47,9 @@ def create() -> Response:
         now=time.time(),
     )
     if status == 201:
-        metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=1)
     else:
-        metrics.add_metric(name="LinksDeduplicated", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=metric_names.LINKS_DEDUPLICATED, unit=MetricUnit.Count, value=1)
     logger.info("link stored", extra={"short_code": link["short_code"], "status": status})
     return json_response(status, link, {"Location": f"/urls/{link['short_code']}"})
 

@@ -17,19 +17,24 @@ from typing import Any
 
 import pytest
 
+from shared.contracts import metrics as metric_contract
 from tests.infra.helpers import methods, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ADD_METRIC = re.compile(r"add_metric\(\s*name\s*=\s*[\"']([A-Za-z0-9_.-]+)[\"']")
+# The runtime names its metrics by shared.contracts.metrics constants (or a literal).
+ADD_METRIC = re.compile(
+    r"add_metric\(\s*name\s*=\s*(?:[\"']([A-Za-z0-9_.-]+)[\"']|metric_names\.([A-Z_]+)\b)"
+)
 
 
 def emitted_metric_names() -> set[str]:
     names: set[str] = set()
     for folder in ("functions", "shared"):
         for path in (REPO_ROOT / folder).rglob("*.py"):
-            names |= set(ADD_METRIC.findall(path.read_text()))
+            for literal, constant in ADD_METRIC.findall(path.read_text()):
+                names.add(literal or getattr(metric_contract, constant))
     return names
 
 
