@@ -36,9 +36,21 @@ dev: $(VENV)/.installed ## Run squrl locally on http://127.0.0.1:$${SQURL_PORT:-
 test: install ## Run every test (unit, handlers, infrastructure, end-to-end)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+test-unit: $(VENV)/.installed ## Run the unit tests only (offline, moto; about a minute)
+	$(PY) -m pytest -n 2 tests/unit
+
+test-infra: install ## Run the infrastructure tests only (one synth per session)
+	$(PY) -m pytest -n 2 --dist loadgroup tests/infra
+
+test-e2e: $(VENV)/.installed ## Run the end-to-end tests only (over HTTP, local server)
+	$(PY) -m pytest -n 2 tests/e2e
+
+lint: $(VENV)/.installed typecheck ## ruff (lint, complexity, format), mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+typecheck: $(VENV)/.installed ## mypy over the runtime, the local server and the CDK app
 	$(VENV)/bin/mypy shared functions devserver
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting

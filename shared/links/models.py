@@ -47,6 +47,24 @@ _FIELD_RULES = {
 
 def parse_create_request(body: bytes) -> CreateLinkRequest:
     """Parse a create body, raising the spec's error for the first problem found."""
+    data = json_object(body)
+    for field, value in data.items():
+        # An optional field is given or left out; null would silently mean "the default".
+        if value is None and field in CreateLinkRequest.model_fields:
+            raise ValidationError(
+                _FIELD_RULES.get(field, f"{field} may not be null."), field=field, reason="type"
+            )
+    try:
+        request = CreateLinkRequest.model_validate(data)
+    except PydanticValidationError as exc:
+        raise _first_problem(exc) from None
+    if request.custom_code is not None:
+        _check_custom_code(request.custom_code)
+    return request
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object: at most 8 KiB, valid JSON, no repeated keys."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
     try:
@@ -61,27 +79,17 @@ def parse_create_request(body: bytes) -> CreateLinkRequest:
         raise ValidationError("The body is not valid JSON.", reason="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationError("The body must be a JSON object.", reason="not_an_object")
-    for field, value in data.items():
-        # An optional field is given or left out; null would silently mean "the default".
-        if value is None and field in CreateLinkRequest.model_fields:
-            raise ValidationError(
-                _FIELD_RULES.get(field, f"{field} may not be null."), field=field, reason="type"
-            )
-    try:
-        request = CreateLinkRequest.model_validate(data)
-    except PydanticValidationError as exc:
-        raise _first_problem(exc) from None
-    if request.custom_code is not None:
-        problem = custom_code_problem(request.custom_code)
-        if problem == "format":
-            raise ValidationError(_FIELD_RULES["custom_code"], field="custom_code", reason="format")
-        if problem == "reserved":
-            raise ValidationError(
-                f"The custom code {request.custom_code!r} is reserved.",
-                field="custom_code",
-                reason="reserved",
-            )
-    return request
+    return data
+
+
+def _check_custom_code(code: str) -> None:
+    problem = custom_code_problem(code)
+    if problem == "format":
+        raise ValidationError(_FIELD_RULES["custom_code"], field="custom_code", reason="format")
+    if problem == "reserved":
+        raise ValidationError(
+            f"The custom code {code!r} is reserved.", field="custom_code", reason="reserved"
+        )
 
 
 class _DuplicateKey(ValueError):
