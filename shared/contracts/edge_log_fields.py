@@ -66,7 +66,7 @@ CLOUDFRONT_FIELD_ORDER = (
 FIELDS = (
     "timestamp",  # epoch seconds with milliseconds, when the edge finished the response
     "sc-status",  # only 301/302/307/308 are clicks
-    "cs-method",  # only GET is a click (HEAD is not, SPEC section 1)
+    "cs-method",  # only GET is a click (HEAD is not, docs/api.md section 1)
     "cs-uri-stem",  # /{code}; real-time logs append the query string when there is one
     "x-edge-location",  # operations: which edge served it
     "x-edge-request-id",  # de-duplicates records delivered twice

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The redirect statuses a link may answer with (SPEC section 2); the first is the default.
+# The redirect statuses a link may answer with (docs/api.md section 2); the first is the default.
 REDIRECT_STATUSES = (301, 302, 307, 308)
 DEFAULT_REDIRECT_STATUS = 301
 PERMANENT_REDIRECTS = frozenset({301, 308})

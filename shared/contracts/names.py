@@ -13,7 +13,7 @@ EDGE_LOG_STREAM_REGION = "us-east-1"
 
 
 def table_name(env_name: str) -> str:
-    """The links table (SPEC section 5: `squrl-urls-{env}`)."""
+    """The links table (docs/api.md section 5: `squrl-urls-{env}`)."""
     return f"{PREFIX}-urls-{env_name}"
 
 

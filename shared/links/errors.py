@@ -1,4 +1,4 @@
-"""Error types, one per row of SPEC section 2's error table.
+"""Error types, one per row of docs/api.md section 2's error table.
 
 Every error renders as `{"error": code, "message": sentence, "details": {...} | null}` with the
 status the table gives. Handlers raise these; one place per function turns them into responses.

@@ -116,7 +116,7 @@ def _first_problem(exc: PydanticValidationError) -> ValidationError:
         return ValidationError(f"Unknown field {field!r}.", field=field, reason="unknown_field")
     if kind == "missing":
         return ValidationError(f"{field} is required.", field=field, reason="required")
-    # SPEC section 4 makes any malformed custom code `format`, a number included. Elsewhere a
+    # docs/api.md section 4 makes any malformed custom code `format`, a number included. Elsewhere a
     # value of the wrong JSON type is `type`, and one of the right type that the field's rule
     # refuses is `not_allowed` (redirect_type) or `out_of_range` (ttl_hours).
     if field == "custom_code":

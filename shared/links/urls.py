@@ -1,4 +1,4 @@
-"""URL validation and normalization (SPEC section 3).
+"""URL validation and normalization (docs/api.md section 3).
 
 The normalized URL is what is stored, compared for deduplication and sent in `Location`, so it
 must be exactly what a browser would request: the host is parsed the way browsers parse it (the

@@ -1,4 +1,4 @@
-"""The redirect's answer to a short code: what SPEC section 2 says `GET /{code}` returns.
+"""The redirect's answer to a short code: what docs/api.md section 2 says `GET /{code}` returns.
 
 Both redirect paths (regional and edge) answer through shared.redirect.core.Redirector, which
 reads one item with a projected, eventually consistent GetItem (fetch_link) and turns it into
@@ -73,7 +73,7 @@ def link_from_item(item: dict[str, Any]) -> Link:
 
 
 def answer(code: str, link: Link | None, now: float, accept: str | None) -> Answer:
-    """The response SPEC section 2 gives for `GET /{code}` when the table holds `link`."""
+    """The response docs/api.md section 2 gives for `GET /{code}` when the table holds `link`."""
     if link is None:
         return not_found(accept)
     state = link_state(link.status, link.expires_at, now)

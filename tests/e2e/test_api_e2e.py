@@ -1,4 +1,4 @@
-"""SPEC section 2 over HTTP, against the local server that `make dev` runs."""
+"""docs/api.md section 2 over HTTP, against the local server that `make dev` runs."""
 
 from __future__ import annotations
 

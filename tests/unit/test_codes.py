@@ -1,4 +1,4 @@
-"""SPEC section 4 and code generation: alphabet, length, uniqueness, custom-code rules."""
+"""docs/api.md section 4 and code generation: alphabet, length, uniqueness, custom-code rules."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_malformed_custom_codes(code: str) -> None:
     assert custom_code_problem(code) == "format"
 
 
-# SPEC section 4's reserved words, written out here rather than read from the code under test.
+# docs/api.md section 4's reserved words, written out here, not read from the code under test.
 SPEC_RESERVED = (
     "urls",
     "create",

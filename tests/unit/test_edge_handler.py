@@ -1,6 +1,6 @@
 """The Lambda@Edge redirect against moto, through CloudFront origin-request/response events.
 
-The edge must answer exactly as the regional handler does (SPEC section 2), headers included;
+The edge must answer exactly as the regional handler does (docs/api.md section 2), headers included;
 404/410 come in the format x-squrl-format names (the cache key's header, set from Accept by the
 viewer-request function), and answers served from the function's memory add `Age`.
 """

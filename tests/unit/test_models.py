@@ -64,7 +64,7 @@ def test_every_field() -> None:
             "not_allowed",
         ),
         # The wrong JSON type is `type`, the right type refused is the rule's reason; a custom
-        # code is `format` either way (SPEC section 4: malformed custom codes).
+        # code is `format` either way (docs/api.md section 4: malformed custom codes).
         (b'{"original_url": "https://e.com", "redirect_type": "301"}', "redirect_type", "type"),
         (b'{"original_url": "https://e.com", "redirect_type": 301.0}', "redirect_type", "type"),
         (b'{"original_url": "https://e.com", "redirect_type": true}', "redirect_type", "type"),

@@ -1,4 +1,4 @@
-"""SPEC section 2, GET /{code}: status, Location, Cache-Control, 404/410 and content negotiation."""
+"""docs/api.md section 2, GET /{code}: status, Location, Cache-Control, 404/410, negotiation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC section 3: every rule, every reason, and the normalization the spec names."""
+"""docs/api.md section 3: every rule, every reason, and the normalization the spec names."""
 
 from __future__ import annotations
 
