@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from shared.contracts.routes import ROUTES, Route
 from shared.redirect.answer import not_found
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -30,29 +31,9 @@ STAGE_RATE_FACTOR = 10
 MAX_GATEWAY_BODY = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    resource: str
-    function: str
-    api_key_required: bool
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.resource))
-        return re.compile(f"^{regex}$")
-
-
-# The same resources, methods and integrations as the api stack's REST API.
-ROUTES = (
-    Route("POST", "/urls", "create_url", True),
-    Route("POST", "/create", "create_url", True),
-    Route("GET", "/urls/{code}", "get_url", True),
-    Route("GET", "/urls/{code}/stats", "get_url", True),
-    Route("GET", "/health", "redirect", False),
-    Route("GET", "/{code}", "redirect", False),
-    Route("HEAD", "/{code}", "redirect", False),
-)
+def route_pattern(route: Route) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.resource))
+    return re.compile(f"^{regex}$")
 
 
 @dataclass
@@ -172,7 +153,7 @@ class Gateway:
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in ROUTES:
-            found = route.pattern.match(path)
+            found = route_pattern(route).match(path)
             if found and route.method == method:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
