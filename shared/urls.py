@@ -18,7 +18,8 @@ from shared.errors import InvalidUrl
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-# Code points a host may not contain (WHATWG "forbidden domain code point", ASCII part).
+# ASCII a host may not contain: WHATWG's forbidden domain code points, and the `"`, `'`, `` ` ``,
+# `{` and `}` that WHATWG lets stand but no DNS name has (docs/design.md).
 FORBIDDEN_HOST_CHARS = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f\"'`{}")
 HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
