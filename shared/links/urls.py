@@ -18,10 +18,10 @@ from shared.links.errors import InvalidUrl
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-# Code points a host may not contain (WHATWG "forbidden domain code point", ASCII part).
+# ASCII a host may not contain: WHATWG's forbidden domain code points, and the `"`, `'`, `` ` ``,
+# `{` and `}` that WHATWG lets stand but no DNS name has (docs/design.md).
 FORBIDDEN_HOST_CHARS = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f\"'`{}")
 HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,141 @@ class UrlPolicy:
             own_hosts=frozenset(_comparable_host(h) for h in own_hosts if h.strip()),
             blocklist=frozenset(_comparable_host(d) for d in blocklist if d.strip()),
         )
+
+
+# Special-purpose address blocks squrl refuses as `private_address` (docs/api.md section 3), written once as
+# data so that the verdict is squrl's own and not the Python release's: `ipaddress` only parses
+# here, since its `is_global` and `is_private` tables changed between 3.11 and 3.13.
+#
+# Sources, transcribed 2026-11-30 from the registries as last updated in 2024 (newest entries
+# used: 192.0.0.170/31, RFC 8880; 3fff::/20, RFC 9637; 5f00::/16, RFC 9602):
+#   IANA IPv4 Special-Purpose Address Registry,
+#     https://www.iana.org/assignments/iana-ipv4-special-registry/
+#   IANA IPv6 Special-Purpose Address Registry,
+#     https://www.iana.org/assignments/iana-ipv6-special-registry/
+#   IANA IPv4 Multicast Address Space Registry (224.0.0.0/4),
+#     https://www.iana.org/assignments/multicast-addresses/
+#   IANA IPv6 Address Space (what lies outside 2000::/3),
+#     https://www.iana.org/assignments/ipv6-address-space/
+# Every block the special-purpose registries do not call globally reachable is here. So are the
+# IETF protocol-assignment blocks whole (192.0.0.0/24, 2001::/23), though a few anycast members
+# of them are globally reachable: none serves a web page. Blocks the registries call globally
+# reachable outside those (192.31.196.0/24, 192.52.193.0/24, 2620:4f:8000::/48) stay allowed.
+REFUSED_IPV4_BLOCKS = (
+    ("0.0.0.0/8", '"this network"'),
+    ("10.0.0.0/8", "private use"),
+    ("100.64.0.0/10", "shared address space (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private use"),
+    ("192.0.0.0/24", "IETF protocol assignments"),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", "private use"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)"),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("255.255.255.255/32", "limited broadcast"),
+)
+REFUSED_IPV6_BLOCKS = (
+    # The special-purpose registry.
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("64:ff9b::/96", "NAT64 well-known prefix"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("2001::/23", "IETF protocol assignments"),
+    ("2001::/32", "Teredo"),
+    ("2001:2::/48", "benchmarking"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing SIDs"),
+    ("fc00::/7", "unique local"),
+    ("fe80::/10", "link-local"),
+    # The address space registry: only 2000::/3 is global unicast; the rest is reserved by the
+    # IETF, site-local (deprecated, RFC 3879) or multicast.
+    ("::/8", "reserved by the IETF"),
+    ("100::/8", "reserved by the IETF"),
+    ("200::/7", "reserved by the IETF"),
+    ("400::/6", "reserved by the IETF"),
+    ("800::/5", "reserved by the IETF"),
+    ("1000::/4", "reserved by the IETF"),
+    ("4000::/3", "reserved by the IETF"),
+    ("6000::/3", "reserved by the IETF"),
+    ("8000::/3", "reserved by the IETF"),
+    ("a000::/3", "reserved by the IETF"),
+    ("c000::/3", "reserved by the IETF"),
+    ("e000::/4", "reserved by the IETF"),
+    ("f000::/5", "reserved by the IETF"),
+    ("f800::/6", "reserved by the IETF"),
+    ("fe00::/9", "reserved by the IETF"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+)
+
+
+@dataclass(frozen=True)
+class AddressBlock:
+    """A block of addresses as integers, first and last included, with its CIDR text and name."""
+
+    first: int
+    last: int
+    cidr: str
+    name: str
+
+
+def _address_blocks(entries: Iterable[tuple[str, str]]) -> tuple[AddressBlock, ...]:
+    blocks = []
+    for cidr, name in entries:
+        network = ipaddress.ip_network(cidr)
+        blocks.append(
+            AddressBlock(int(network.network_address), int(network.broadcast_address), cidr, name)
+        )
+    return tuple(blocks)
+
+
+REFUSED_IPV4 = _address_blocks(REFUSED_IPV4_BLOCKS)
+REFUSED_IPV6 = _address_blocks(REFUSED_IPV6_BLOCKS)
+
+
+@dataclass(frozen=True)
+class Ipv4Embedding:
+    """An IPv6 form that carries an IPv4 address: `((value >> shift) & 0xffffffff) ^ xor`."""
+
+    block: AddressBlock
+    shift: int = 0
+    xor: int = 0
+    excluded: frozenset[int] = frozenset()
+
+
+def _embedding(
+    cidr: str, name: str, shift: int = 0, xor: int = 0, excluded: frozenset[int] = frozenset()
+) -> Ipv4Embedding:
+    return Ipv4Embedding(_address_blocks([(cidr, name)])[0], shift, xor, excluded)
+
+
+IPV4_EMBEDDINGS = (
+    # RFC 4291 2.5.5.2: the last 32 bits.
+    _embedding("::ffff:0:0/96", "IPv4-mapped"),
+    # RFC 2765 2.1 (SIIT): the last 32 bits.
+    _embedding("::ffff:0:0:0/96", "IPv4-translated"),
+    # RFC 4291 2.5.5.1, deprecated: the last 32 bits; `::` and `::1` are the unspecified and
+    # loopback addresses, not this form.
+    _embedding("::/96", "IPv4-compatible", excluded=frozenset({0, 1})),
+    # RFC 6052 2.1: the last 32 bits of the well-known prefix.
+    _embedding("64:ff9b::/96", "NAT64"),
+    # RFC 8215: prefixes of any RFC 6052 length are cut from it; read as the /96 layout, the
+    # usual one. The whole /48 is refused, so the layout only changes the address named.
+    _embedding("64:ff9b:1::/48", "local-use NAT64"),
+    # RFC 3056 2: the 32 bits after 2002::/16.
+    _embedding("2002::/16", "6to4", shift=80),
+    # RFC 4380 4: the client's address is the last 32 bits, each bit inverted.
+    _embedding("2001::/32", "Teredo", xor=0xFFFFFFFF),
+)
 
 
 def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
@@ -118,11 +253,15 @@ def _normalize_host(host: str) -> str:
     if not host:
         raise InvalidUrl("malformed", "The URL has no host.")
     if host.startswith("["):
+        # `ipaddress` reads `fe80::1%eth0` as an address with a zone id and keeps the zone as
+        # given, any text at all; browsers refuse zone ids in URLs (WHATWG), so squrl does.
+        if "%" in host:
+            raise InvalidUrl("malformed", "The URL's IPv6 host has a zone id.")
         try:
             address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             raise InvalidUrl("malformed", "The URL's IPv6 host is not valid.") from None
-        return f"[{address.compressed}]"
+        return f"[{_ipv6_text(address)}]"
     if not host.isascii() or "xn--" in host.lower():
         host = _to_punycode(host)
     host = host.lower()
@@ -135,6 +274,26 @@ def _normalize_host(host: str) -> str:
     if len(host) > 254 or not all(HOST_LABEL.fullmatch(label) for label in labels):
         raise InvalidUrl("malformed", "The URL's host is not a valid domain name.")
     return host
+
+
+def _ipv6_text(address: ipaddress.IPv6Address) -> str:
+    """WHATWG's IPv6 serializer: eight lowercase hex pieces without leading zeros, the first
+    longest run of two or more zero pieces written `::`. Python's `str` is not used: since 3.13
+    it writes IPv4-mapped addresses with a dotted tail, as no browser does."""
+    pieces = [(int(address) >> (112 - 16 * index)) & 0xFFFF for index in range(8)]
+    run_start, run_length, start = 0, 1, None
+    for index, piece in enumerate([*pieces, 1]):
+        if piece == 0 and start is None:
+            start = index
+        elif piece != 0 and start is not None:
+            if index - start > run_length:
+                run_start, run_length = start, index - start
+            start = None
+    if run_length == 1:
+        return ":".join(f"{piece:x}" for piece in pieces)
+    head = ":".join(f"{piece:x}" for piece in pieces[:run_start])
+    tail = ":".join(f"{piece:x}" for piece in pieces[run_start + run_length :])
+    return f"{head}::{tail}"
 
 
 def _to_punycode(host: str) -> str:
@@ -249,8 +408,17 @@ def _ipv4_number(part: str) -> int | None:
 
 
 def _check_address(host: str) -> None:
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
     if host.startswith("["):
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv6Address(host[1:-1])
+        address = ipaddress.IPv6Address(host[1:-1])
+        embedding = embedded_ipv4(address)
+        if embedding is not None:
+            # Refused whatever it carries (docs/design.md); what it carries is still decoded
+            # and named, so the verdict on a private one never rests on that decision alone.
+            form, ipv4 = embedding
+            inner = refused_block(ipv4)
+            carried = f"{ipv4}, {inner.name}" if inner is not None else f"{ipv4}"
+            raise _private_address(f"{host[1:-1]} is the {form} form of {carried}")
     else:
         bare = host.rstrip(".")
         if bare == "localhost" or bare.endswith(".localhost"):
@@ -259,24 +427,33 @@ def _check_address(host: str) -> None:
             address = ipaddress.IPv4Address(host)
         except ValueError:
             return
-    if not _is_public(address):
-        raise InvalidUrl(
-            "private_address", "Links to private or reserved addresses are not allowed."
-        )
+    block = refused_block(address)
+    if block is not None:
+        raise _private_address(f"{host.strip('[]')} is in {block.cidr}, {block.name}")
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address.teredo is not None:
-            embedded = address.teredo[1]
-        if embedded is None and address in NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not _is_public(embedded):
-            return False
-    # Reserved covers IPv6's ::/8, where the IPv4-compatible (::127.0.0.1) and IPv4-translated
-    # (::ffff:0:127.0.0.1) forms live; `is_global` alone lets them through.
-    return address.is_global and not (address.is_multicast or address.is_reserved)
+def _private_address(why: str) -> InvalidUrl:
+    return InvalidUrl(
+        "private_address", f"Links to private or reserved addresses are not allowed ({why})."
+    )
+
+
+def refused_block(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> AddressBlock | None:
+    """The most specific refused block that holds `address`, or None if links to it are fine."""
+    blocks = REFUSED_IPV6 if isinstance(address, ipaddress.IPv6Address) else REFUSED_IPV4
+    value = int(address)
+    holding = [block for block in blocks if block.first <= value <= block.last]
+    return min(holding, key=lambda block: block.last - block.first, default=None)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address carries, with the name of the form, or None."""
+    value = int(address)
+    for form in IPV4_EMBEDDINGS:
+        if form.block.first <= value <= form.block.last and value not in form.excluded:
+            ipv4 = (value >> form.shift) & 0xFFFFFFFF
+            return form.block.name, ipaddress.IPv4Address(ipv4 ^ form.xor)
+    return None
 
 
 def _comparable_host(host: str) -> str:

@@ -50,6 +50,12 @@ def reason_of(url: str, policy: UrlPolicy = POLICY) -> str:
         ("http://8.8.8.8/dns", "http://8.8.8.8/dns"),
         ("http://0x08080808/", "http://8.8.8.8/"),
         ("https://[2606:4700:4700::1111]/", "https://[2606:4700:4700::1111]/"),
+        # IPv6 as WHATWG serializes it: lowercase, no leading zeros, the first longest zero run
+        # written `::`.
+        ("http://[2606:4700:4700:0000:0000:0000:0000:1111]/", "http://[2606:4700:4700::1111]/"),
+        ("https://[2001:4860:0:0:1:0:0:8888]/", "https://[2001:4860::1:0:0:8888]/"),
+        ("https://[2A00:1450:4001:0:0:0:0:0]:443/", "https://[2a00:1450:4001::]/"),
+        ("https://[2a00:1450:0:1:2:3:4:0]:8443/", "https://[2a00:1450:0:1:2:3:4:0]:8443/"),
         ("https://example.com./", "https://example.com./"),
         ("https://example.com/a\\b?q=c\\d#e\\f", "https://example.com/a\\b?q=c\\d#e\\f"),
     ],
@@ -90,6 +96,13 @@ def test_normalizes_as_browsers_do(raw: str, expected: str) -> None:
         "http://1.2.3.4.5/",
         "https://[::1/",
         "https://[not-ipv6]/",
+        # Zone ids: browsers refuse them, and Python would keep any text there verbatim.
+        "http://[2606:4700:4700::1111%€]/",
+        "http://[2606:4700:4700::1111%25eth0]/",
+        "http://[fe80::1%eth0]/",
+        "http://[::1%<script>]/",
+        'http://[fe80::1%"onmouseover=alert(1)]/',
+        "http://[2606:4700:4700::1111%]/",
         "https://exa<mple.com/",
         # Punycode that does not decode to a valid non-ASCII label, in any case.
         "https://xn--a.com/",
@@ -177,6 +190,8 @@ def test_credentials(raw: str) -> None:
         "http://255.255.255.255/",
         "http://[fe80::1]/",
         "http://[fc00::1]/",
+        "http://[fec0::1]/",
+        "http://[FEFF::1]/",
         "http://[ff02::1]/",
         "http://[2001:db8::1]/",
         "http://[64:ff9b::a00:1]/",
