@@ -39,9 +39,10 @@ class UrlPolicy:
         )
 
 
-# Special-purpose address blocks squrl refuses as `private_address` (docs/api.md section 3), written once as
-# data so that the verdict is squrl's own and not the Python release's: `ipaddress` only parses
-# here, since its `is_global` and `is_private` tables changed between 3.11 and 3.13.
+# Special-purpose address blocks squrl refuses as `private_address` (docs/api.md section 3),
+# written once as data so that the verdict is squrl's own and not the Python release's:
+# `ipaddress` only parses here, since its `is_global` and `is_private` tables changed between
+# 3.11 and 3.13.
 #
 # Sources, transcribed 2026-11-30 from the registries as last updated in 2024 (newest entries
 # used: 192.0.0.170/31, RFC 8880; 3fff::/20, RFC 9637; 5f00::/16, RFC 9602):
@@ -178,16 +179,7 @@ def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
     """Validate `raw` and return its normalized form, or raise InvalidUrl naming the rule."""
     if any(ch.isspace() or _is_control(ch) for ch in raw):
         raise InvalidUrl("malformed", "The URL contains whitespace or control characters.")
-
-    scheme, sep, rest = raw.partition(":")
-    if not sep or not SCHEME.fullmatch(scheme):
-        raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
-    scheme = scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise InvalidUrl("invalid_scheme", "Only http and https URLs can be shortened.")
-    if not rest.startswith("//"):
-        raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
-
+    scheme, rest = _split_scheme(raw)
     authority, tail = _split_authority(rest[2:])
     # Browsers treat a backslash like a slash in http(s) URLs, so `good.com\@evil.com` is host
     # good.com to them and evil.com to most parsers: refused in the authority. In the path,
@@ -199,13 +191,7 @@ def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
         raise InvalidUrl("credentials", "URLs with a user name or password are not accepted.")
     host, port = _split_port(hostport, scheme)
     host = _normalize_host(host)
-
-    _check_address(host)
-    comparable = _comparable_host(host)
-    if _matches_own_host(comparable, policy.own_hosts):
-        raise InvalidUrl("self_reference", "A short link may not point to squrl itself.")
-    if _is_blocked(comparable, policy.blocklist):
-        raise InvalidUrl("blocked_domain", "Links to this domain are not allowed.")
+    _check_host_policy(host, policy)
 
     if not tail or tail[0] in "?#":
         tail = "/" + tail
@@ -213,6 +199,29 @@ def normalize_url(raw: str, policy: UrlPolicy = UrlPolicy()) -> str:
     if len(normalized) > MAX_URL_LENGTH:
         raise InvalidUrl("too_long", f"The URL is longer than {MAX_URL_LENGTH} characters.")
     return normalized
+
+
+def _split_scheme(raw: str) -> tuple[str, str]:
+    """The lowercased http(s) scheme and what follows its colon, which must start with `//`."""
+    scheme, sep, rest = raw.partition(":")
+    if not sep or not SCHEME.fullmatch(scheme):
+        raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
+    scheme = scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise InvalidUrl("invalid_scheme", "Only http and https URLs can be shortened.")
+    if not rest.startswith("//"):
+        raise InvalidUrl("malformed", "The URL must be absolute, like https://example.com/path.")
+    return scheme, rest
+
+
+def _check_host_policy(host: str, policy: UrlPolicy) -> None:
+    """The host rules: no private address, not squrl itself, not a blocked domain."""
+    _check_address(host)
+    comparable = _comparable_host(host)
+    if _matches_own_host(comparable, policy.own_hosts):
+        raise InvalidUrl("self_reference", "A short link may not point to squrl itself.")
+    if _is_blocked(comparable, policy.blocklist):
+        raise InvalidUrl("blocked_domain", "Links to this domain are not allowed.")
 
 
 def _is_control(ch: str) -> bool:

@@ -1,4 +1,4 @@
-"""docs/api.md section 3 `private_address`: every refused address block, its edges and its neighbours.
+"""docs/api.md section 3 `private_address`: every refused address block, its edges, neighbours.
 
 The expectations are literals taken from the IANA special-purpose registries, not from
 `shared/urls.py`'s table, so that a block dropped from or widened in the table fails here, on
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import InvalidUrl
-from shared.urls import embedded_ipv4, normalize_url, refused_block
+from shared.links.errors import InvalidUrl
+from shared.links.urls import embedded_ipv4, normalize_url, refused_block
 
 # (address, the most specific refused block holding it, or None when links to it are accepted).
 # Each block: its first address, one inside, its last; then the neighbours just outside it.

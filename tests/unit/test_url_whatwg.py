@@ -1,4 +1,5 @@
-"""What squrl stores is what a browser requests, and is safe in a `Location` header (docs/api.md section 3).
+"""What squrl stores is what a browser requests, and is safe in a `Location` header (docs/api.md
+section 3).
 
 Two checks: a property test that every accepted URL normalizes to printable ASCII an HTTP header
 can carry, whatever hostile characters the input had in any part; and a differential test
@@ -17,8 +18,8 @@ import ada_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InvalidUrl
-from shared.urls import normalize_url
+from shared.links.errors import InvalidUrl
+from shared.links.urls import normalize_url
 
 # Characters that break URLs, HTML attributes or HTTP headers, or that parsers disagree on.
 HOSTILE_VISIBLE = (
@@ -305,8 +306,9 @@ STRICTER_THAN_WHATWG = {
     ("private_address", "Links to private or reserved addresses are not allowed"),
     ("private_address", "Links to localhost are not allowed."),
     ("credentials", "URLs with a user name or password are not accepted."),
-    # docs/api.md section 3 refuses whitespace and controls anywhere; WHATWG strips leading and trailing C0 and
-    # spaces and removes tabs and newlines everywhere, so `exa\tmple.com` is example.com to it.
+    # docs/api.md section 3 refuses whitespace and controls anywhere; WHATWG strips leading and
+    # trailing C0 and spaces and removes tabs and newlines everywhere, so `exa\tmple.com` is
+    # example.com to it.
     ("malformed", "The URL contains whitespace or control characters."),
     # `good.com\@evil.com`: a backslash is a slash to browsers and not to other parsers.
     ("malformed", "The URL's host part contains a backslash."),
