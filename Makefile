@@ -6,19 +6,24 @@ SHELL := /bin/bash
 # else the system python3. Older than 3.11 is refused with a clear message.
 PYTHON ?= $(shell for p in python3.13 "$$(pyenv prefix 3.13 2>/dev/null)/bin/python3" python3; do \
 	"$$p" -c 'import sys' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
-VENV := .venv
+# The oldest Python squrl supports (pyproject's requires-python): CI runs the unit tests on it too.
+OLDEST_PYTHON ?= python3.11
+VENV ?= .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= dev
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help install dev test test-unit test-infra test-e2e lint format typecheck synth deploy diff bench clean
+.PHONY: help install dev test test-unit test-oldest test-infra test-e2e lint format typecheck synth deploy diff bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "squrl needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+		echo "Install 3.13 (what Lambda runs) or 3.11+, or point PYTHON= at one." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
@@ -38,6 +43,9 @@ test: install ## Run every test (unit, handlers, infrastructure, end-to-end)
 
 test-unit: $(VENV)/.installed ## Run the unit tests only (offline, moto; about a minute)
 	$(PY) -m pytest -n 2 tests/unit
+
+test-oldest: ## Run the unit tests on the oldest supported Python (3.11) in a venv of its own
+	$(MAKE) test-unit PYTHON=$(OLDEST_PYTHON) VENV=.venv-oldest
 
 test-infra: install ## Run the infrastructure tests only (one synth per session)
 	$(PY) -m pytest -n 2 --dist loadgroup tests/infra
