@@ -11,15 +11,15 @@ from typing import Any
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.analytics_stack import AnalyticsStack, ClickShippingStack, analytics_sources
-from stacks.api_stack import ApiStack
-from stacks.config import (
+from squrl_config import (
     ENV_SELECTOR_KEY,
     ConfigError,
     EnvironmentConfig,
     load_config,
     select_environments,
 )
+from stacks.analytics_stack import AnalyticsStack, ClickShippingStack, analytics_sources
+from stacks.api_stack import ApiStack
 from stacks.data_stack import DataStack
 from stacks.edge_stack import EDGE_REGION, EdgeStack
 from stacks.observability_stack import ObservabilityStack, edge_sources, observe

@@ -22,7 +22,7 @@ from cdk_constructs.compliance import acknowledge
 from cdk_constructs.links_table import replica_arn
 from cdk_constructs.squrl_function import SqurlFunction
 from shared.contracts import names
-from stacks.config import EnvironmentConfig, FunctionSettings
+from squrl_config import EnvironmentConfig, FunctionSettings
 
 # Large batches make few writes (one transaction per batch and ~49 codes); the window lets a
 # quiet stream fill them, and keeps counts at most seconds behind.

@@ -24,7 +24,7 @@ from constructs import Construct
 
 from cdk_constructs.compliance import acknowledge
 from cdk_constructs.squrl_function import SqurlFunction, log_retention
-from stacks.config import EnvironmentConfig, FunctionSettings
+from squrl_config import EnvironmentConfig, FunctionSettings
 
 CLICKS_PREFIX = "clicks/"
 ERRORS_PREFIX = "errors/"

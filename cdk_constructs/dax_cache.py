@@ -11,7 +11,7 @@ from constructs import Construct
 
 from cdk_constructs.links_table import replica_arn
 from cdk_constructs.squrl_function import log_retention
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
 
 DAX_TLS_PORT = 9111
 

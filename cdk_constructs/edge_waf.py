@@ -5,7 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from cdk_constructs.waf_rules import managed_rule_groups, rate_limit_rule, web_acl
-from stacks.config import WafConfig
+from squrl_config import WafConfig
 
 
 class EdgeWaf(Construct):

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from cdk_constructs.compliance import acknowledge
 from cdk_constructs.squrl_function import log_retention
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
 
 # Access log fields. Chosen for debugging, latency and abuse work without personal data:
 # no source IP, no user agent, no caller/user identity. The API key id is an operator-issued

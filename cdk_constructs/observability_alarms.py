@@ -34,7 +34,7 @@ from cdk_constructs.observability_sources import (
     ObservedEnvironment,
     RegionSources,
 )
-from stacks.config import ObservabilityConfig
+from squrl_config import ObservabilityConfig
 
 RUNBOOK_DIR = Path(__file__).resolve().parent.parent / "docs" / "runbooks"
 

@@ -13,7 +13,7 @@ from cdk_constructs.waf_rules import (
     web_acl,
 )
 from shared.contracts.http import ORIGIN_ROLE_HEADER
-from stacks.config import WafConfig
+from squrl_config import WafConfig
 
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
 # size rule would answer 403 first, so it only counts and the squrl rule below answers 413.

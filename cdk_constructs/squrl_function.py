@@ -12,9 +12,9 @@ from constructs import Construct
 
 from cdk_constructs.bundling import RUNTIME, function_asset
 from cdk_constructs.compliance import acknowledge
-from stacks.config import EnvironmentConfig, FunctionSettings
+from squrl_config import EnvironmentConfig, FunctionSettings
 
-# Keys match stacks.config.LOG_RETENTION_DAYS, which the config validates against.
+# Keys match squrl_config.LOG_RETENTION_DAYS, which the config validates against.
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
     3: logs.RetentionDays.THREE_DAYS,

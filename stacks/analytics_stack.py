@@ -20,7 +20,7 @@ from cdk_constructs.click_log_shipping import ClickLogShipping, click_stream_nam
 from cdk_constructs.observability_sources import AnalyticsSources, FunctionSource
 from cdk_constructs.squrl_function import function_log_group_name
 from shared.contracts.names import EDGE_LOG_STREAM_REGION, edge_log_stream_name
-from stacks.config import ConfigError, EnvironmentConfig
+from squrl_config import ConfigError, EnvironmentConfig
 
 # Consumer failures are replayable for this long (docs/analytics.md); longer costs extra.
 STREAM_RETENTION = Duration.hours(24)

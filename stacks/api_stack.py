@@ -17,7 +17,7 @@ from cdk_constructs.regional_waf import RegionalWaf
 from cdk_constructs.squrl_function import SqurlFunction
 from shared.contracts import names
 from shared.contracts import table as table_def
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
 
 
 class ApiStack(Stack):

@@ -9,7 +9,7 @@ from constructs import Construct
 from cdk_constructs.dax_cache import DaxCache, zones_of
 from cdk_constructs.links_table import LinksTable
 from shared.contracts import names
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
 
 
 class DataStack(Stack):

@@ -31,8 +31,8 @@ from shared.contracts.http import (
 )
 from shared.redirect.edge_config import EdgeBundleConfig
 from shared.redirect.edge_regions import nearest_region, nearest_replica_map
+from squrl_config import EnvironmentConfig
 from stacks.api_stack import ApiStack
-from stacks.config import EnvironmentConfig
 
 EDGE_REGION = "us-east-1"
 FAILOVER_STATUS_CODES = (500, 502, 503, 504)

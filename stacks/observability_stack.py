@@ -28,7 +28,7 @@ from cdk_constructs.observability_sources import (
 )
 from shared.contracts import names
 from shared.contracts import table as table_def
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
 
 
 def region_sources(config: EnvironmentConfig, region: str, api_stack: Any) -> RegionSources:
