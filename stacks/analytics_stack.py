@@ -14,11 +14,11 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.click_consumer import ClickConsumer, dead_letter_queue_name
-from cdk_constructs.click_lake import ClickLake
-from cdk_constructs.click_log_shipping import ClickLogShipping, click_stream_name
-from cdk_constructs.observability_sources import AnalyticsSources, FunctionSource
-from cdk_constructs.squrl_function import function_log_group_name
+from cdk_constructs.clicks.click_consumer import ClickConsumer, dead_letter_queue_name
+from cdk_constructs.clicks.click_lake import ClickLake
+from cdk_constructs.clicks.click_log_shipping import ClickLogShipping, click_stream_name
+from cdk_constructs.core.squrl_function import function_log_group_name
+from cdk_constructs.observability.sources import AnalyticsSources, FunctionSource
 from shared.contracts.names import EDGE_LOG_STREAM_REGION, edge_log_stream_name
 from squrl_config import ConfigError, EnvironmentConfig
 

@@ -8,13 +8,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_constructs.click_log_shipping import click_stream_name
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.dax_cache import DaxCache
-from cdk_constructs.links_api import LinksApi
-from cdk_constructs.links_table import read_statement, replica_arn, write_statements
-from cdk_constructs.regional_waf import RegionalWaf
-from cdk_constructs.squrl_function import SqurlFunction
+from cdk_constructs.api.links_api import LinksApi
+from cdk_constructs.api.regional_waf import RegionalWaf
+from cdk_constructs.clicks.click_log_shipping import click_stream_name
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.dax_cache import DaxCache
+from cdk_constructs.core.links_table import read_statement, replica_arn, write_statements
+from cdk_constructs.core.squrl_function import SqurlFunction
 from shared.contracts import names
 from shared.contracts import table as table_def
 from squrl_config import EnvironmentConfig
@@ -112,7 +112,7 @@ class ApiStack(Stack):
         )
         redirect.function.add_to_role_policy(read_statement(self, table_name, region))
         if dax is not None:
-            # The redirect's only call through DAX is the GetItem of shared/redirect.py.
+            # The redirect's only call through DAX is the GetItem of shared/redirect/answer.py.
             redirect.function.add_to_role_policy(
                 iam.PolicyStatement(actions=["dax:GetItem"], resources=[dax.cluster_arn])
             )

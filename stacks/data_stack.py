@@ -6,8 +6,8 @@ from aws_cdk import Environment, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from cdk_constructs.dax_cache import DaxCache, zones_of
-from cdk_constructs.links_table import LinksTable
+from cdk_constructs.core.dax_cache import DaxCache, zones_of
+from cdk_constructs.core.links_table import LinksTable
 from shared.contracts import names
 from squrl_config import EnvironmentConfig
 

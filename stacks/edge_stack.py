@@ -16,11 +16,11 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.edge_format import EdgeFormatFunction
-from cdk_constructs.edge_function import EdgeRedirectFunction
-from cdk_constructs.edge_logs import EdgeRequestLog
-from cdk_constructs.edge_waf import EdgeWaf
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.edge.edge_format import EdgeFormatFunction
+from cdk_constructs.edge.edge_function import EdgeRedirectFunction
+from cdk_constructs.edge.edge_logs import EdgeRequestLog
+from cdk_constructs.edge.edge_waf import EdgeWaf
 from shared.contracts import names
 from shared.contracts.http import (
     FAILOVER,

@@ -14,10 +14,12 @@ from typing import Any
 from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
-from cdk_constructs.observability_alarms import AlarmTopic, RegionAlarms, environment_budget
-from cdk_constructs.observability_canary import LinkCanary, api_key_parameter
-from cdk_constructs.observability_dashboard import RegionDashboard
-from cdk_constructs.observability_sources import (
+from cdk_constructs.observability.alarm_topic import AlarmTopic
+from cdk_constructs.observability.alarms import RegionAlarms
+from cdk_constructs.observability.budget import environment_budget
+from cdk_constructs.observability.canary import LinkCanary, api_key_parameter
+from cdk_constructs.observability.dashboard import RegionDashboard
+from cdk_constructs.observability.sources import (
     AnalyticsSources,
     ApiSource,
     EdgeSources,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cdk_constructs.edge_format import SOURCE
+from cdk_constructs.edge.edge_format import SOURCE
 from shared.contracts.edge_log_fields import FIELDS
 from squrl_config import PRICE_CLASSES, minimum_price_class
 from tests.infra.helpers import only, resources

@@ -1,9 +1,9 @@
 """The click consumer: Kinesis -> Lambda -> batched atomic counters, with a dead-letter queue.
 
 Every stream it reads gets the same event source settings: one shard's records in order
-(parallelization 1, which the per-shard checkpoint in shared/stats.py relies on), partial batch
-responses, bisection on error, a bounded number of retries and a record age limit, and an
-on-failure destination. The queue also receives poison records from the function itself, as
+(parallelization 1, which the per-shard checkpoint in shared/clicks/counter.py relies on),
+partial batch responses, bisection on error, a bounded number of retries and a record age limit,
+and an on-failure destination. The queue also receives poison records from the function itself, as
 their shard, sequence number, arrival time and reason: no payload, which would hold user agents
 and referrers for the queue's 14 days.
 """
@@ -18,9 +18,9 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.links_table import replica_arn
-from cdk_constructs.squrl_function import SqurlFunction
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.links_table import replica_arn
+from cdk_constructs.core.squrl_function import SqurlFunction
 from shared.contracts import names
 from squrl_config import EnvironmentConfig, FunctionSettings
 

@@ -1,6 +1,6 @@
 """The Lambda@Edge redirect function: a minimal bundle with its configuration written in.
 
-Lambda@Edge differs from squrl's other functions (cdk_constructs/squrl_function.py) in ways the
+Lambda@Edge differs from squrl's other functions (cdk_constructs/core/squrl_function.py) in ways the
 shared construct cannot absorb: no environment variables, no X-Ray, no arm64, no layers, a role
 that edgelambda.amazonaws.com assumes, a numbered version, and log groups that Lambda creates in
 every region the function runs in. So it has its own construct, built on the same bundler types.
@@ -21,8 +21,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_constructs.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
-from cdk_constructs.compliance import acknowledge
+from cdk_constructs.core.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
+from cdk_constructs.core.compliance import acknowledge
 from shared.redirect.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
 
 FUNCTION = "edge_redirect"

@@ -13,14 +13,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
-from cdk_constructs.observability_metrics import (
+from cdk_constructs.observability.metrics import (
     API_BUSINESS_METRICS,
     CLOUDFRONT_REGION,
     POWERTOOLS_SERVICE,
     SQURL_NAMESPACE,
     MetricFactory,
 )
-from cdk_constructs.observability_sources import (
+from cdk_constructs.observability.sources import (
     FunctionSource,
     ObservedEnvironment,
     RegionSources,

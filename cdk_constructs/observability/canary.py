@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
+from cdk_constructs.core.bundling import FUNCTIONS_DIR
+from cdk_constructs.core.compliance import acknowledge
 
-SCRIPT = Path(__file__).resolve().with_name("observability_canary_script.py")
+# Inlined as the canary's index.py: standard library and boto3 only (functions/canary).
+SCRIPT = FUNCTIONS_DIR / "canary" / "handler.py"
 RUNTIME = synthetics.Runtime.SYNTHETICS_PYTHON_SELENIUM_7_0
 # IANA reserves example.com for documentation; squrl's URL rules accept it and nobody is
 # harmed when a redirect to it is followed.
@@ -30,7 +30,7 @@ def api_key_parameter(env_name: str, configured: str | None) -> str:
 
 
 class LinkCanary(Construct):
-    """Runs the script in observability_canary_script.py against the environment's API."""
+    """Runs functions/canary/handler.py against the environment's API."""
 
     def __init__(
         self,

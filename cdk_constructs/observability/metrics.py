@@ -10,9 +10,9 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
-from cdk_constructs.observability_sources import ApiSource, FunctionSource, Route
+from cdk_constructs.observability.sources import ApiSource, FunctionSource, Route
 
-# Set by the function construct (cdk_constructs/squrl_function.py) on every function.
+# Set by the function construct (cdk_constructs/core/squrl_function.py) on every function.
 SQURL_NAMESPACE = "Squrl"
 POWERTOOLS_SERVICE = "squrl"
 # Emitted by functions/create_url/handler.py.

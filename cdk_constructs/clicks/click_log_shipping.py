@@ -1,10 +1,10 @@
 """Ship the redirect's click lines from CloudWatch Logs to the click stream.
 
-The redirect writes one JSON line per click to stdout (shared/clicks.py); a subscription filter
-selects those lines and CloudWatch Logs puts them on the stream in gzip batches. In the home
-region the filter targets the stream directly, spreading batches over shards at random. A log
-group can only subscribe to a stream in its own region, so other regions go through a
-CloudWatch Logs destination in their region that forwards to the home region's stream.
+The redirect writes one JSON line per click to stdout (shared/clicks/producer.py); a
+subscription filter selects those lines and CloudWatch Logs puts them on the stream in gzip
+batches. In the home region the filter targets the stream directly, spreading batches over shards
+at random. A log group can only subscribe to a stream in its own region, so other regions go
+through a CloudWatch Logs destination in their region that forwards to the home region's stream.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.squrl_function import log_retention
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.log_retention import log_retention
 from squrl_config import EnvironmentConfig
 
 # Access log fields. Chosen for debugging, latency and abuse work without personal data:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk_constructs.waf_rules import (
+from cdk_constructs.core.waf_rules import (
     error_body,
     managed_rule_groups,
     rate_limit_rule,

@@ -9,8 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.links_table import replica_arn
-from cdk_constructs.squrl_function import log_retention
+from cdk_constructs.core.links_table import replica_arn
+from cdk_constructs.core.log_retention import log_retention
 from squrl_config import EnvironmentConfig
 
 DAX_TLS_PORT = 9111

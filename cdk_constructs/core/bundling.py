@@ -31,7 +31,7 @@ from pathlib import Path
 from aws_cdk import AssetHashType
 from aws_cdk import aws_lambda as lambda_
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SHARED_DIR = REPO_ROOT / "shared"
 BUILD_DIR = REPO_ROOT / ".build"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from cdk_constructs.waf_rules import managed_rule_groups, rate_limit_rule, web_acl
+from cdk_constructs.core.waf_rules import managed_rule_groups, rate_limit_rule, web_acl
 from squrl_config import WafConfig
 
 
