@@ -11,6 +11,7 @@ from typing import Any
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from shared.contracts import names
 from squrl_config import (
     ENV_SELECTOR_KEY,
     ConfigError,
@@ -21,7 +22,7 @@ from squrl_config import (
 from stacks.analytics_stack import AnalyticsStack, ClickShippingStack, analytics_sources
 from stacks.api_stack import ApiStack
 from stacks.data_stack import DataStack
-from stacks.edge_stack import EDGE_REGION, EdgeStack
+from stacks.edge_stack import EdgeStack
 from stacks.observability_stack import ObservabilityStack, edge_sources, observe
 
 
@@ -43,7 +44,7 @@ class EnvironmentStacks:
 
 
 def stack_name(config: EnvironmentConfig, role: str, region: str) -> str:
-    return f"squrl-{config.name}-{role}-{region}"
+    return names.stack_name(config.name, role, region)
 
 
 def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
@@ -65,7 +66,7 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
             data.add_stack_dependency(stacks.home_data, "the local replica exists first")
     if config.edge.enabled:
         stacks.edge = EdgeStack(
-            app, stack_name(config, "edge", EDGE_REGION), config=config, apis=stacks.api
+            app, stack_name(config, "edge", names.CLOUDFRONT_REGION), config=config, apis=stacks.api
         )
         for api in stacks.api.values():
             stacks.edge.add_stack_dependency(api, "its origins are the regional APIs")

@@ -14,12 +14,12 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.clicks.click_consumer import ClickConsumer, dead_letter_queue_name
+from cdk_constructs.clicks.click_consumer import ClickConsumer
 from cdk_constructs.clicks.click_lake import ClickLake
-from cdk_constructs.clicks.click_log_shipping import ClickLogShipping, click_stream_name
-from cdk_constructs.core.squrl_function import function_log_group_name
+from cdk_constructs.clicks.click_log_shipping import ClickLogShipping
 from cdk_constructs.observability.sources import AnalyticsSources, FunctionSource
-from shared.contracts.names import EDGE_LOG_STREAM_REGION, edge_log_stream_name
+from shared.contracts import metrics, names
+from shared.contracts.names import EDGE_LOG_STREAM_REGION
 from squrl_config import ConfigError, EnvironmentConfig
 
 # Consumer failures are replayable for this long (docs/analytics.md); longer costs extra.
@@ -40,7 +40,7 @@ class AnalyticsStack(Stack):
         self.stream = kinesis.Stream(
             self,
             "Clicks",
-            stream_name=click_stream_name(config.name),
+            stream_name=names.click_stream_name(config.name),
             shard_count=config.analytics.stream_shards,
             retention_period=STREAM_RETENTION,
             # The AWS managed key: producers (CloudWatch Logs) need no key grants.
@@ -56,7 +56,7 @@ class AnalyticsStack(Stack):
                     self.format_arn(
                         service="kinesis",
                         resource="stream",
-                        resource_name=edge_log_stream_name(config.name),
+                        resource_name=names.edge_log_stream_name(config.name),
                     ),
                 )
             else:
@@ -78,30 +78,20 @@ class AnalyticsStack(Stack):
         CfnOutput(self, "AthenaWorkGroup", value=self.lake.workgroup.name)
 
 
-# What the consumer reports as EMF metrics (namespace Squrl), for dashboards and alarms.
-BUSINESS_METRICS = (
-    "HumanClicks",
-    "BotClicks",
-    "PoisonRecords",
-    "DuplicateClicks",
-    "LakeRecordsDropped",
-)
-
-
 def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:
     if stack is None:
         return None
     consumer = stack.consumer.function_construct
     delivery = stack.lake.delivery_streams["regional"]
     return AnalyticsSources(
-        stream_name=click_stream_name(stack.config.name),
+        stream_name=names.click_stream_name(stack.config.name),
         consumer=FunctionSource.of("click_consumer", consumer.function, consumer.log_group),
-        dead_letter_queue_names=(dead_letter_queue_name(stack.config.name),),
+        dead_letter_queue_names=(names.dead_letter_queue_name(stack.config.name),),
         delivery_stream_name=delivery.delivery_stream_name,
         lake_delivery_stream_names=tuple(
             str(stream.delivery_stream_name) for stream in stack.lake.delivery_streams.values()
         ),
-        business_metrics=BUSINESS_METRICS,
+        business_metrics=metrics.CLICK_BUSINESS_METRICS,
     )
 
 
@@ -118,7 +108,7 @@ class ClickShippingStack(Stack):
             description=f"squrl {config.name} click shipping from {region}",
         )
         log_group = logs.LogGroup.from_log_group_name(
-            self, "RedirectLogs", function_log_group_name(config.name, "redirect")
+            self, "RedirectLogs", names.function_log_group_name(config.name, "redirect")
         )
         self.shipping = ClickLogShipping(
             self,

@@ -10,7 +10,6 @@ from constructs import Construct
 
 from cdk_constructs.api.links_api import LinksApi
 from cdk_constructs.api.regional_waf import RegionalWaf
-from cdk_constructs.clicks.click_log_shipping import click_stream_name
 from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.dax_cache import DaxCache
 from cdk_constructs.core.links_table import read_statement, replica_arn, write_statements
@@ -70,7 +69,7 @@ class ApiStack(Stack):
             # Non-empty turns on the redirect's click lines, which the click shipping stack
             # forwards to this stream (stacks/analytics_stack.py).
             "SQURL_CLICK_STREAM": (
-                click_stream_name(config.name) if config.analytics.enabled else ""
+                names.click_stream_name(config.name) if config.analytics.enabled else ""
             ),
             "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
         }

@@ -34,7 +34,6 @@ from shared.redirect.edge_regions import nearest_region, nearest_replica_map
 from squrl_config import EnvironmentConfig
 from stacks.api_stack import ApiStack
 
-EDGE_REGION = "us-east-1"
 FAILOVER_STATUS_CODES = (500, 502, 503, 504)
 # Every origin answer carries Cache-Control; anything that does not (API Gateway's own errors)
 # is not cached. Nothing is cached longer than the spec's longest lifetime.
@@ -68,7 +67,7 @@ class EdgeStack(Stack):
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=config.account, region=EDGE_REGION),
+            env=Environment(account=config.account, region=names.CLOUDFRONT_REGION),
             description=f"squrl {config.name} edge: CloudFront, Lambda@Edge redirects, WAF",
             # The failover origin is another region's API: its host crosses regions.
             cross_region_references=True,

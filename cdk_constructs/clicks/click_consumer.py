@@ -35,10 +35,6 @@ MAX_RECORD_AGE = Duration.hours(6)
 CONSUMER_SETTINGS = FunctionSettings(memory_mb=512, timeout_seconds=29)
 
 
-def dead_letter_queue_name(env_name: str) -> str:
-    return f"squrl-{env_name}-clicks-dlq"
-
-
 class ClickConsumer(Construct):
     """Exposes `.function`, `.dead_letter_queue` and `.function_construct`."""
 
@@ -55,7 +51,7 @@ class ClickConsumer(Construct):
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
-            queue_name=dead_letter_queue_name(config.name),
+            queue_name=names.dead_letter_queue_name(config.name),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),

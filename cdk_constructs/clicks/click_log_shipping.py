@@ -16,11 +16,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
+from shared.contracts import names
 from shared.contracts.clicks import SUBSCRIPTION_FILTER_PATTERN
-
-
-def click_stream_name(env_name: str) -> str:
-    return f"squrl-{env_name}-clicks"
 
 
 def click_stream_arn(scope: Construct, env_name: str, home_region: str) -> str:
@@ -29,7 +26,7 @@ def click_stream_arn(scope: Construct, env_name: str, home_region: str) -> str:
         service="kinesis",
         region=home_region,
         resource="stream",
-        resource_name=click_stream_name(env_name),
+        resource_name=names.click_stream_name(env_name),
     )
 
 

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from constructs import Construct
 
 from cdk_constructs.core.bundling import FUNCTIONS_DIR
+from shared.contracts import names
 
 SOURCE = FUNCTIONS_DIR / "edge_format" / "edge_format.js"
 
@@ -25,7 +26,7 @@ class EdgeFormatFunction(Construct):
         self.function = cloudfront.Function(
             self,
             "Function",
-            function_name=f"squrl-{env_name}-edge-format",
+            function_name=names.function_name(env_name, "edge_format"),
             comment="squrl: Accept -> x-squrl-format (html|json), the cache key's only header",
             code=cloudfront.FunctionCode.from_file(file_path=str(SOURCE)),
             runtime=cloudfront.FunctionRuntime.JS_2_0,

@@ -23,6 +23,8 @@ from constructs import Construct
 
 from cdk_constructs.core.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
 from cdk_constructs.core.compliance import acknowledge
+from shared.contracts import names
+from shared.contracts.names import CLOUDFRONT_REGION
 from shared.redirect.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
 
 FUNCTION = "edge_redirect"
@@ -112,7 +114,7 @@ class EdgeRedirectFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        function_name = f"squrl-{env_name}-edge-redirect"
+        function_name = names.function_name(env_name, FUNCTION)
         self.asset = edge_asset(bundle)
 
         self.role = iam.Role(
@@ -127,7 +129,7 @@ class EdgeRedirectFunction(Construct):
         # Lambda@Edge logs to /aws/lambda/us-east-1.<name> in each region a copy runs in, and to
         # /aws/lambda/<name> in us-east-1 for test invocations.
         log_groups = [
-            f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/us-east-1.{function_name}:*",
+            f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{CLOUDFRONT_REGION}.{function_name}:*",
             f"arn:{Aws.PARTITION}:logs:{stack.region}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{function_name}:*",
         ]
         self.role.add_to_policy(
@@ -148,7 +150,7 @@ class EdgeRedirectFunction(Construct):
         acknowledge(
             self.role,
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:*:<AWS::AccountId>:"
-            f"log-group:/aws/lambda/us-east-1.{function_name}:*]",
+            f"log-group:/aws/lambda/{CLOUDFRONT_REGION}.{function_name}:*]",
             "Lambda@Edge creates this function's log group in whichever region a copy runs, "
             "which follows viewer traffic; the name is fixed, only the region is open.",
         )

@@ -29,6 +29,7 @@ from cdk_constructs.observability.sources import (
     ObservedEnvironment,
     RegionSources,
 )
+from shared.contracts.names import CLOUDFRONT_REGION
 from squrl_config import ObservabilityConfig
 
 # Replication slower than this means reads in the replica regions serve stale or missing links.
@@ -85,7 +86,7 @@ class RegionAlarms(Construct):
                 self._clicks(observed.analytics)
             if canary_name is not None:
                 self._canary(canary_name)
-        if observed.edge is not None and region == "us-east-1":
+        if observed.edge is not None and region == CLOUDFRONT_REGION:
             self._edge(observed.edge)
 
     # Building blocks ---------------------------------------------------------------------

@@ -13,19 +13,15 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
-from cdk_constructs.observability.metrics import (
-    API_BUSINESS_METRICS,
-    CLOUDFRONT_REGION,
-    POWERTOOLS_SERVICE,
-    SQURL_NAMESPACE,
-    MetricFactory,
-)
+from cdk_constructs.observability.metrics import MetricFactory
 from cdk_constructs.observability.sources import (
     FunctionSource,
     ObservedEnvironment,
     RegionSources,
     is_portable,
 )
+from shared.contracts import metrics
+from shared.contracts.names import CLOUDFRONT_REGION
 
 FULL = 24
 HALF = 12
@@ -391,11 +387,11 @@ class RegionDashboard(Construct):
 
     def _business(self, canary_name: str | None) -> None:
         add = self.dashboard.add_widgets
-        add(_section("Business", "Powertools metrics (namespace Squrl)."))
+        add(_section("Business", f"Powertools metrics (namespace {metrics.NAMESPACE})."))
         widgets: list[cw.IWidget] = [
             _graph(
                 "Links created in this region",
-                [self._local.business(name) for name in API_BUSINESS_METRICS],
+                [self._local.business(name) for name in metrics.API_BUSINESS_METRICS],
                 THIRD,
             )
         ]
@@ -436,15 +432,7 @@ class RegionDashboard(Construct):
             throttles.append(
                 m.table(sources.table_name, "ReadThrottleEvents", "Sum", label=sources.region)
             )
-            created.append(
-                m.metric(
-                    SQURL_NAMESPACE,
-                    "LinksCreated",
-                    {"service": POWERTOOLS_SERVICE},
-                    "Sum",
-                    sources.region,
-                )
-            )
+            created.append(m.business(metrics.LINKS_CREATED, label=sources.region))
         add(
             _graph("API requests", requests, THIRD),
             _graph("API 5xx", errors, THIRD),

@@ -132,7 +132,7 @@ class AnalyticsSources:
     delivery_stream_name: str | None = None
     # Every lake delivery stream (regional and edge clicks), for the transform alarm.
     lake_delivery_stream_names: tuple[str, ...] = ()
-    # Powertools metric names the consumer emits (namespace Squrl).
+    # Powertools metric names the click pipeline emits (shared.contracts.metrics).
     business_metrics: tuple[str, ...] = ()
 
 
