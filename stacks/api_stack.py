@@ -124,9 +124,7 @@ class ApiStack(Stack):
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
         }
-        self.links_api.add_routes(
-            create_url=create_url.function, get_url=get_url.function, redirect=redirect.function
-        )
+        self.links_api.add_routes(self.functions)
 
         stage = self.api.deployment_stage
         self.waf: RegionalWaf | None = None

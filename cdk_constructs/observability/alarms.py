@@ -23,6 +23,8 @@ from constructs import Construct
 from cdk_constructs.observability.metrics import ONE_MINUTE, MetricFactory
 from cdk_constructs.observability.runbooks import Runbooks
 from cdk_constructs.observability.sources import (
+    CREATE_ROUTES,
+    REDIRECT_ROUTES,
     AnalyticsSources,
     EdgeSources,
     FunctionSource,
@@ -234,7 +236,7 @@ class RegionAlarms(Construct):
     def _latency(self, sources: RegionSources) -> None:
         members: list[cw.IAlarm] = []
         settings = self._settings
-        redirect = self._route_p99(sources, ["GET /{code}", "HEAD /{code}"])
+        redirect = self._route_p99(sources, REDIRECT_ROUTES)
         if redirect is not None:
             members.append(
                 self._alarm(
@@ -246,7 +248,7 @@ class RegionAlarms(Construct):
                     pages=False,
                 )
             )
-        create = self._route_p99(sources, ["POST /urls", "POST /create"])
+        create = self._route_p99(sources, CREATE_ROUTES)
         if create is not None:
             members.append(
                 self._alarm(

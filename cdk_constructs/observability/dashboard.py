@@ -15,6 +15,8 @@ from constructs import Construct
 
 from cdk_constructs.observability.metrics import MetricFactory
 from cdk_constructs.observability.sources import (
+    CREATE_ROUTES,
+    REDIRECT_ROUTES,
     FunctionSource,
     ObservedEnvironment,
     RegionSources,
@@ -131,11 +133,10 @@ class RegionDashboard(Construct):
         if api is not None:
             redirects = [
                 m.api(api, "Count", "Sum", r, r.label)
-                for r in api.routes_matching("GET /{code}", "HEAD /{code}")
+                for r in api.routes_matching(*REDIRECT_ROUTES)
             ]
             creates = [
-                m.api(api, "Count", "Sum", r, r.label)
-                for r in api.routes_matching("POST /urls", "POST /create")
+                m.api(api, "Count", "Sum", r, r.label) for r in api.routes_matching(*CREATE_ROUTES)
             ]
             add(
                 _graph("Redirects (requests)", redirects, stacked=True),
