@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import CfnOutput
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -14,30 +14,27 @@ from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.dax_cache import DaxCache
 from cdk_constructs.core.links_table import read_statement, replica_arn, write_statements
 from cdk_constructs.core.squrl_function import SqurlFunction
+from cdk_constructs.observability.sources import ApiSource, FunctionSource, RegionSources
 from shared.contracts import names
 from shared.contracts import table as table_def
 from squrl_config import EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
 
-class ApiStack(Stack):
+class ApiStack(SqurlStack):
     """One per serving region. Exposes `.api`, `.functions` and `.table` (the local replica)."""
+
+    ROLE = "api"
 
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
         config: EnvironmentConfig,
         region: str,
         dax: DaxCache | None = None,
     ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            env=Environment(account=config.account, region=region),
-            description=f"squrl {config.name} API in {region}",
-        )
-        self.config = config
+        super().__init__(scope, config=config, region=region, description=f"API in {region}")
         table_name = names.table_name(config.name)
         self.table = dynamodb.TableV2.from_table_attributes(
             self,
@@ -46,7 +43,14 @@ class ApiStack(Stack):
             global_indexes=[table_def.DEDUP_INDEX],
         )
 
-        self.links_api = LinksApi(self, "Api", config=config)
+        self.links_api = LinksApi(
+            self,
+            "Api",
+            env_name=config.name,
+            settings=config.api,
+            log_retention_days=config.log_retention_days,
+            retain=config.retain_data,
+        )
         self.api = self.links_api.rest_api
 
         # Without a short domain, links point at this region's API stage, which serves
@@ -147,3 +151,17 @@ class ApiStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.links_api.base_url)
         CfnOutput(self, "ApiKeyId", value=self.links_api.api_key.key_id)
         CfnOutput(self, "ShortBaseUrl", value=short_base_url)
+
+    def sources(self) -> RegionSources:
+        """What this region's observability watches: its API, functions, replica and WAF."""
+        return RegionSources(
+            region=self.region,
+            table_name=names.table_name(self.config.name),
+            index_names=(table_def.DEDUP_INDEX,),
+            api=ApiSource.of(self.api),
+            functions=tuple(
+                FunctionSource.of(key, construct.function, construct.log_group)
+                for key, construct in sorted(self.function_constructs.items())
+            ),
+            web_acl_name=self.waf.name if self.waf is not None else None,
+        )

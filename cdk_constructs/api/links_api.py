@@ -16,7 +16,7 @@ from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.log_retention import log_retention
 from shared.contracts import routes
 from shared.contracts.http import REDIRECT_STATUSES
-from squrl_config import EnvironmentConfig
+from squrl_config import ApiConfig
 
 # The function whose routes take the create body.
 CREATE_FUNCTION = "create_url"
@@ -153,23 +153,32 @@ class LinksApi(Construct):
     environment names the API's own URL.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        settings: ApiConfig,
+        log_retention_days: int,
+        retain: bool,
+    ) -> None:
+        """The stage is named after the environment; `settings` holds its limits and CORS."""
         super().__init__(scope, construct_id)
-        self._config = config
-        self.stage_name = config.name
-        retain = config.retain_data
+        self._settings = settings
+        self.stage_name = env_name
 
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=log_retention(config.log_retention_days),
+            retention=log_retention(log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"squrl-{config.name}",
-            description=f"squrl {config.name}: create, look up and redirect short links",
+            rest_api_name=f"squrl-{env_name}",
+            description=f"squrl {env_name}: create, look up and redirect short links",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
             # The account-level role lets the stage write execution (error) logs.
@@ -182,8 +191,8 @@ class LinksApi(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 # Full request/response logging would store URLs and keys in CloudWatch.
                 data_trace_enabled=False,
-                throttling_rate_limit=config.api.stage_throttle_rate_limit,
-                throttling_burst_limit=config.api.stage_throttle_burst_limit,
+                throttling_rate_limit=settings.stage_throttle_rate_limit,
+                throttling_burst_limit=settings.stage_throttle_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
@@ -227,18 +236,18 @@ class LinksApi(Construct):
 
         self.api_key = self.rest_api.add_api_key(
             "ApiKey",
-            api_key_name=f"squrl-{config.name}-{Aws.REGION}",
-            description=f"squrl {config.name} default client key",
+            api_key_name=f"squrl-{env_name}-{Aws.REGION}",
+            description=f"squrl {env_name} default client key",
         )
         self.usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",
-            name=f"squrl-{config.name}",
+            name=f"squrl-{env_name}",
             throttle=apigw.ThrottleSettings(
-                rate_limit=config.api.throttle_rate_limit,
-                burst_limit=config.api.throttle_burst_limit,
+                rate_limit=settings.throttle_rate_limit,
+                burst_limit=settings.throttle_burst_limit,
             ),
             quota=apigw.QuotaSettings(
-                limit=config.api.quota_limit, period=apigw.Period[config.api.quota_period]
+                limit=settings.quota_limit, period=apigw.Period[settings.quota_period]
             ),
         )
         self.usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
@@ -257,7 +266,7 @@ class LinksApi(Construct):
     def _gateway_cors_origin(self) -> str | None:
         # Gateway responses cannot echo a matching origin, so they carry one only when the
         # environment allows exactly one origin (or any).
-        origins = self._config.api.cors_allowed_origins
+        origins = self._settings.cors_allowed_origins
         return origins[0] if len(origins) == 1 else None
 
     def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
@@ -334,7 +343,7 @@ class LinksApi(Construct):
         return method
 
     def _cors(self, resource: apigw.IResource, allowed_methods: Sequence[str]) -> None:
-        origins = self._config.api.cors_allowed_origins
+        origins = self._settings.cors_allowed_origins
         if not origins:
             return
         preflight = resource.add_cors_preflight(

@@ -82,7 +82,9 @@ def an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
 
 class RegionalWaf(Construct):
     """Managed rule groups (body rules counted), a body-size rule (413) and per-IP rate rules
-    (429): one for CloudFront's fallback reads, one for everything else."""
+    (429): one for CloudFront's fallback reads, one for everything else.
+
+    Exposes `.web_acl` and `.name` (the ACL's name, which its CloudWatch metrics carry)."""
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class RegionalWaf(Construct):
         resource_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.name = name
         rules: list[wafv2.CfnWebACL.RuleProperty] = []
         if settings.managed_rules:
             counted = [

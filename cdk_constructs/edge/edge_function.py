@@ -102,7 +102,8 @@ def edge_asset(config: EdgeBundleConfig) -> FunctionAsset:
 
 
 class EdgeRedirectFunction(Construct):
-    """Exposes `.function`, `.version` (what CloudFront associates) and `.asset`."""
+    """Exposes `.function`, `.function_name`, `.version` (what CloudFront associates) and
+    `.asset`."""
 
     def __init__(
         self,
@@ -115,6 +116,7 @@ class EdgeRedirectFunction(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         function_name = names.function_name(env_name, FUNCTION)
+        self.function_name = function_name
         self.asset = edge_asset(bundle)
 
         self.role = iam.Role(

@@ -44,6 +44,10 @@ COLD_START_QUERY = "\n".join(
 )
 
 
+def dashboard_name(env_name: str, region: str) -> str:
+    return f"squrl-{env_name}-{region}"
+
+
 def _section(title: str, note: str = "") -> cw.TextWidget:
     body = f"## {title}" + (f"\n{note}" if note else "")
     return cw.TextWidget(markdown=body, width=FULL, height=2 if note else 1)
@@ -92,7 +96,7 @@ class RegionDashboard(Construct):
         self.dashboard = cw.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"squrl-{observed.env_name}-{region}",
+            dashboard_name=dashboard_name(observed.env_name, region),
             default_interval=Duration.hours(3),
         )
         add = self.dashboard.add_widgets

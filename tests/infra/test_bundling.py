@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_constructs import bundling
+from cdk_constructs.core import bundling
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
