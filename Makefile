@@ -39,7 +39,7 @@ test: install ## Run every test (unit, handlers, infrastructure, end-to-end)
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared functions devserver
+	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks app.py
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -13,7 +13,7 @@ alone page the topic directly. Every alarm description links its runbook in docs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -439,7 +439,7 @@ class RegionAlarms(Construct):
             )
 
 
-def _sum_per_minute(using: dict[str, cw.IMetric], label: str) -> cw.MathExpression:
+def _sum_per_minute(using: Mapping[str, cw.IMetric], label: str) -> cw.MathExpression:
     """The per-minute sum of several metrics, a missing datapoint counting as zero."""
     return cw.MathExpression(
         expression=" + ".join(f"FILL({key}, 0)" for key in using),

@@ -83,6 +83,8 @@ class LinkCanary(Construct):
             failure_retention_period=Duration.days(30),
         )
         stack = Stack.of(self)
+        artifacts = self.artifacts.node.default_child
+        assert isinstance(artifacts, s3.CfnBucket)
         role = self.canary.role
         for detail, reason in (
             (
@@ -92,7 +94,7 @@ class LinkCanary(Construct):
                 "supports a resource ARN.",
             ),
             (
-                f"Resource::<{stack.get_logical_id(self.artifacts.node.default_child)}.Arn>/*",
+                f"Resource::<{stack.get_logical_id(artifacts)}.Arn>/*",
                 "The canary writes each run's screenshots and logs under new keys in its own "
                 "artifacts bucket; the bucket is the boundary.",
             ),
