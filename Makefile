@@ -59,7 +59,7 @@ lint: $(VENV)/.installed typecheck ## ruff (lint, complexity, format), mypy and 
 	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed ## mypy over the runtime, the local server and the CDK app
-	$(VENV)/bin/mypy shared functions devserver
+	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks app.py
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -8,21 +8,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import App, Tags, Validations
+from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.analytics_stack import AnalyticsStack, ClickShippingStack, analytics_sources
-from stacks.api_stack import ApiStack
-from stacks.config import (
+from squrl_config import (
     ENV_SELECTOR_KEY,
     ConfigError,
     EnvironmentConfig,
     load_config,
     select_environments,
 )
+from stacks.analytics_stack import AnalyticsStack, ClickShippingStack
+from stacks.api_stack import ApiStack
 from stacks.data_stack import DataStack
-from stacks.edge_stack import EDGE_REGION, EdgeStack
-from stacks.observability_stack import ObservabilityStack, edge_sources, observe
+from stacks.edge_stack import EdgeStack
+from stacks.observability_stack import ObservabilityStack, observe
 
 
 @dataclass
@@ -42,20 +42,14 @@ class EnvironmentStacks:
         return self.data[self.config.home_region]
 
 
-def stack_name(config: EnvironmentConfig, role: str, region: str) -> str:
-    return f"squrl-{config.name}-{role}-{region}"
-
-
 def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
     stacks = EnvironmentStacks(config=config)
     for region in config.serving_regions:
         if DataStack.needed(config, region):
-            name = stack_name(config, "data", region)
-            stacks.data[region] = DataStack(app, name, config=config, region=region)
+            stacks.data[region] = DataStack(app, config=config, region=region)
     for region in config.serving_regions:
         data = stacks.data.get(region)
-        name = stack_name(config, "api", region)
-        api = ApiStack(app, name, config=config, region=region, dax=data.dax if data else None)
+        api = ApiStack(app, config=config, region=region, dax=data.dax if data else None)
         # Functions reference the table by name; the home stack creates it and its replicas.
         api.add_stack_dependency(stacks.home_data, "the table and its replicas exist first")
         stacks.api[region] = api
@@ -64,25 +58,21 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
             # A regional cache needs its replica, which the home region's table creates.
             data.add_stack_dependency(stacks.home_data, "the local replica exists first")
     if config.edge.enabled:
-        stacks.edge = EdgeStack(
-            app, stack_name(config, "edge", EDGE_REGION), config=config, apis=stacks.api
-        )
+        stacks.edge = EdgeStack(app, config=config, apis=stacks.api)
         for api in stacks.api.values():
             stacks.edge.add_stack_dependency(api, "its origins are the regional APIs")
     if config.analytics.enabled:
         build_analytics(app, config, stacks)
     observed = observe(
         config,
-        stacks.api,
-        edge=edge_sources(stacks.edge),
-        analytics=analytics_sources(stacks.analytics),
+        [stacks.api[region].sources() for region in config.serving_regions],
+        edge=stacks.edge.sources() if stacks.edge else None,
+        analytics=stacks.analytics.sources() if stacks.analytics else None,
     )
     for region in config.serving_regions:
-        name = stack_name(config, "observability", region)
         home_api = stacks.api[config.home_region]
         observability = ObservabilityStack(
             app,
-            name,
             config=config,
             region=region,
             observed=observed,
@@ -97,31 +87,16 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
         if stacks.edge is not None and region == stacks.edge.region:
             observability.add_stack_dependency(stacks.edge, "its alarms read the distribution")
         stacks.observability[region] = observability
-    edge_stacks = [stacks.edge] if stacks.edge else []
-    analytics_stacks = [stacks.analytics] if stacks.analytics else []
-    for stack in [
-        *stacks.data.values(),
-        *stacks.api.values(),
-        *stacks.observability.values(),
-        *edge_stacks,
-        *analytics_stacks,
-        *stacks.click_shipping.values(),
-    ]:
-        Tags.of(stack).add("squrl:environment", config.name)
-        Tags.of(stack).add("squrl:service", "squrl")
     return stacks
 
 
 def build_analytics(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:
     """Order: api -> edge -> analytics -> click shipping (stacks/analytics_stack.py)."""
-    home = config.home_region
-    analytics = AnalyticsStack(app, stack_name(config, "analytics", home), config=config)
+    analytics = AnalyticsStack(app, config=config)
     if stacks.edge is not None:
         analytics.add_stack_dependency(stacks.edge, "its consumer reads the edge request stream")
     for region, api in stacks.api.items():
-        shipping = ClickShippingStack(
-            app, stack_name(config, "clicks", region), config=config, region=region
-        )
+        shipping = ClickShippingStack(app, config=config, region=region)
         shipping.add_stack_dependency(analytics, "the click stream exists first")
         shipping.add_stack_dependency(api, "the redirect's log group exists first")
         stacks.click_shipping[region] = shipping

@@ -32,7 +32,7 @@ def _zipped_size(folder: Path) -> tuple[int, int]:
 
 
 def _prod_like_bundle() -> Path:
-    from cdk_constructs.edge_function import edge_asset
+    from cdk_constructs.edge.edge_function import edge_asset
     from shared.redirect.edge_config import EdgeBundleConfig
     from shared.redirect.edge_regions import nearest_replica_map
 

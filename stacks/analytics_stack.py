@@ -9,38 +9,38 @@ both the analytics stack and that region's api stack.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.click_consumer import ClickConsumer, dead_letter_queue_name
-from cdk_constructs.click_lake import ClickLake
-from cdk_constructs.click_log_shipping import ClickLogShipping, click_stream_name
-from cdk_constructs.observability_sources import AnalyticsSources, FunctionSource
-from cdk_constructs.squrl_function import function_log_group_name
-from shared.contracts.names import EDGE_LOG_STREAM_REGION, edge_log_stream_name
-from stacks.config import ConfigError, EnvironmentConfig
+from cdk_constructs.clicks.click_consumer import ClickConsumer
+from cdk_constructs.clicks.click_lake import ClickLake
+from cdk_constructs.clicks.click_log_shipping import ClickLogShipping
+from cdk_constructs.observability.sources import AnalyticsSources, FunctionSource
+from shared.contracts import metrics, names
+from shared.contracts.names import EDGE_LOG_STREAM_REGION
+from squrl_config import ConfigError, EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
 # Consumer failures are replayable for this long (docs/analytics.md); longer costs extra.
 STREAM_RETENTION = Duration.hours(24)
 
 
-class AnalyticsStack(Stack):
+class AnalyticsStack(SqurlStack):
     """Exposes `.stream`, `.consumer` (ClickConsumer) and `.lake` (ClickLake)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+    ROLE = "analytics"
+
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
+        home = config.home_region
         super().__init__(
-            scope,
-            construct_id,
-            env=Environment(account=config.account, region=config.home_region),
-            description=f"squrl {config.name} click analytics in {config.home_region}",
+            scope, config=config, region=home, description=f"click analytics in {home}"
         )
-        self.config = config
         self.stream = kinesis.Stream(
             self,
             "Clicks",
-            stream_name=click_stream_name(config.name),
+            stream_name=names.click_stream_name(config.name),
             shard_count=config.analytics.stream_shards,
             retention_period=STREAM_RETENTION,
             # The AWS managed key: producers (CloudWatch Logs) need no key grants.
@@ -56,7 +56,7 @@ class AnalyticsStack(Stack):
                     self.format_arn(
                         service="kinesis",
                         resource="stream",
-                        resource_name=edge_log_stream_name(config.name),
+                        resource_name=names.edge_log_stream_name(config.name),
                     ),
                 )
             else:
@@ -77,48 +77,33 @@ class AnalyticsStack(Stack):
         CfnOutput(self, "LakeBucket", value=self.lake.bucket.bucket_name)
         CfnOutput(self, "AthenaWorkGroup", value=self.lake.workgroup.name)
 
-
-# What the consumer reports as EMF metrics (namespace Squrl), for dashboards and alarms.
-BUSINESS_METRICS = (
-    "HumanClicks",
-    "BotClicks",
-    "PoisonRecords",
-    "DuplicateClicks",
-    "LakeRecordsDropped",
-)
-
-
-def analytics_sources(stack: AnalyticsStack | None) -> AnalyticsSources | None:
-    if stack is None:
-        return None
-    consumer = stack.consumer.function_construct
-    delivery = stack.lake.delivery_streams["regional"]
-    return AnalyticsSources(
-        stream_name=click_stream_name(stack.config.name),
-        consumer=FunctionSource.of("click_consumer", consumer.function, consumer.log_group),
-        dead_letter_queue_names=(dead_letter_queue_name(stack.config.name),),
-        delivery_stream_name=delivery.delivery_stream_name,
-        lake_delivery_stream_names=tuple(
-            str(stream.delivery_stream_name) for stream in stack.lake.delivery_streams.values()
-        ),
-        business_metrics=BUSINESS_METRICS,
-    )
+    def sources(self) -> AnalyticsSources:
+        """What the home region's observability watches of the click pipeline."""
+        consumer = self.consumer.function_construct
+        delivery = self.lake.delivery_streams["regional"]
+        return AnalyticsSources(
+            stream_name=names.click_stream_name(self.config.name),
+            consumer=FunctionSource.of("click_consumer", consumer.function, consumer.log_group),
+            dead_letter_queue_names=(names.dead_letter_queue_name(self.config.name),),
+            delivery_stream_name=delivery.delivery_stream_name,
+            lake_delivery_stream_names=tuple(
+                str(stream.delivery_stream_name) for stream in self.lake.delivery_streams.values()
+            ),
+            business_metrics=metrics.CLICK_BUSINESS_METRICS,
+        )
 
 
-class ClickShippingStack(Stack):
+class ClickShippingStack(SqurlStack):
     """One per serving region: that region's redirect click lines -> the click stream."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, region: str
-    ) -> None:
+    ROLE = "clicks"
+
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, region: str) -> None:
         super().__init__(
-            scope,
-            construct_id,
-            env=Environment(account=config.account, region=region),
-            description=f"squrl {config.name} click shipping from {region}",
+            scope, config=config, region=region, description=f"click shipping from {region}"
         )
         log_group = logs.LogGroup.from_log_group_name(
-            self, "RedirectLogs", function_log_group_name(config.name, "redirect")
+            self, "RedirectLogs", names.function_log_group_name(config.name, "redirect")
         )
         self.shipping = ClickLogShipping(
             self,

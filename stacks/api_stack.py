@@ -2,43 +2,39 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import CfnOutput
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_constructs.click_log_shipping import click_stream_name
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.dax_cache import DaxCache
-from cdk_constructs.links_api import LinksApi
-from cdk_constructs.links_table import read_statement, replica_arn, write_statements
-from cdk_constructs.regional_waf import RegionalWaf
-from cdk_constructs.squrl_function import SqurlFunction
+from cdk_constructs.api.links_api import LinksApi
+from cdk_constructs.api.regional_waf import RegionalWaf
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.dax_cache import DaxCache
+from cdk_constructs.core.links_table import read_statement, replica_arn, write_statements
+from cdk_constructs.core.squrl_function import SqurlFunction
+from cdk_constructs.observability.sources import ApiSource, FunctionSource, RegionSources
 from shared.contracts import names
 from shared.contracts import table as table_def
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
 
-class ApiStack(Stack):
+class ApiStack(SqurlStack):
     """One per serving region. Exposes `.api`, `.functions` and `.table` (the local replica)."""
+
+    ROLE = "api"
 
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
         config: EnvironmentConfig,
         region: str,
         dax: DaxCache | None = None,
     ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            env=Environment(account=config.account, region=region),
-            description=f"squrl {config.name} API in {region}",
-        )
-        self.config = config
+        super().__init__(scope, config=config, region=region, description=f"API in {region}")
         table_name = names.table_name(config.name)
         self.table = dynamodb.TableV2.from_table_attributes(
             self,
@@ -47,7 +43,14 @@ class ApiStack(Stack):
             global_indexes=[table_def.DEDUP_INDEX],
         )
 
-        self.links_api = LinksApi(self, "Api", config=config)
+        self.links_api = LinksApi(
+            self,
+            "Api",
+            env_name=config.name,
+            settings=config.api,
+            log_retention_days=config.log_retention_days,
+            retain=config.retain_data,
+        )
         self.api = self.links_api.rest_api
 
         # Without a short domain, links point at this region's API stage, which serves
@@ -70,7 +73,7 @@ class ApiStack(Stack):
             # Non-empty turns on the redirect's click lines, which the click shipping stack
             # forwards to this stream (stacks/analytics_stack.py).
             "SQURL_CLICK_STREAM": (
-                click_stream_name(config.name) if config.analytics.enabled else ""
+                names.click_stream_name(config.name) if config.analytics.enabled else ""
             ),
             "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
         }
@@ -112,7 +115,7 @@ class ApiStack(Stack):
         )
         redirect.function.add_to_role_policy(read_statement(self, table_name, region))
         if dax is not None:
-            # The redirect's only call through DAX is the GetItem of shared/redirect.py.
+            # The redirect's only call through DAX is the GetItem of shared/redirect/answer.py.
             redirect.function.add_to_role_policy(
                 iam.PolicyStatement(actions=["dax:GetItem"], resources=[dax.cluster_arn])
             )
@@ -125,9 +128,7 @@ class ApiStack(Stack):
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
         }
-        self.links_api.add_routes(
-            create_url=create_url.function, get_url=get_url.function, redirect=redirect.function
-        )
+        self.links_api.add_routes(self.functions)
 
         stage = self.api.deployment_stage
         self.waf: RegionalWaf | None = None
@@ -150,3 +151,17 @@ class ApiStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.links_api.base_url)
         CfnOutput(self, "ApiKeyId", value=self.links_api.api_key.key_id)
         CfnOutput(self, "ShortBaseUrl", value=short_base_url)
+
+    def sources(self) -> RegionSources:
+        """What this region's observability watches: its API, functions, replica and WAF."""
+        return RegionSources(
+            region=self.region,
+            table_name=names.table_name(self.config.name),
+            index_names=(table_def.DEDUP_INDEX,),
+            api=ApiSource.of(self.api),
+            functions=tuple(
+                FunctionSource.of(key, construct.function, construct.log_group)
+                for key, construct in sorted(self.function_constructs.items())
+            ),
+            web_acl_name=self.waf.name if self.waf is not None else None,
+        )

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from cdk_constructs.dax_cache import DaxCache, zones_of
-from cdk_constructs.links_table import LinksTable
+from cdk_constructs.core.dax_cache import DaxCache, zones_of
+from cdk_constructs.core.links_table import LinksTable
 from shared.contracts import names
-from stacks.config import EnvironmentConfig
+from squrl_config import EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
 
-class DataStack(Stack):
+class DataStack(SqurlStack):
     """One per region that holds data resources.
 
     `.table` is the global table in the home region's stack and None elsewhere (replicas are
     part of the home region's table resource). `.dax` is the region's cache or None.
     """
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, region: str
-    ) -> None:
+    ROLE = "data"
+
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, region: str) -> None:
         super().__init__(
             scope,
-            construct_id,
-            env=Environment(account=config.account, region=region),
-            description=f"squrl {config.name} data in {region}",
+            config=config,
+            region=region,
+            description=f"data in {region}",
             termination_protection=config.retain_data,
         )
-        self.config = config
         self.table_name = names.table_name(config.name)
         self.table: dynamodb.TableV2 | None = None
         self.dax: DaxCache | None = None
@@ -43,7 +42,14 @@ class DataStack(Stack):
             ).table
         if config.dax.enabled:
             self.dax = DaxCache(
-                self, "Cache", config=config, table_name=self.table_name, region=region
+                self,
+                "Cache",
+                env_name=config.name,
+                settings=config.dax,
+                table_name=self.table_name,
+                region=region,
+                log_retention_days=config.log_retention_days,
+                retain=config.retain_data,
             )
 
     @property

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, CfnOutput, Duration, Environment, Stack
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.edge_format import EdgeFormatFunction
-from cdk_constructs.edge_function import EdgeRedirectFunction
-from cdk_constructs.edge_logs import EdgeRequestLog
-from cdk_constructs.edge_waf import EdgeWaf
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.edge.edge_format import EdgeFormatFunction
+from cdk_constructs.edge.edge_function import EdgeRedirectFunction
+from cdk_constructs.edge.edge_logs import EdgeRequestLog
+from cdk_constructs.edge.edge_waf import EdgeWaf
+from cdk_constructs.observability.sources import EdgeSources
 from shared.contracts import names
 from shared.contracts.http import (
     FAILOVER,
@@ -31,10 +32,10 @@ from shared.contracts.http import (
 )
 from shared.redirect.edge_config import EdgeBundleConfig
 from shared.redirect.edge_regions import nearest_region, nearest_replica_map
+from squrl_config import EnvironmentConfig
 from stacks.api_stack import ApiStack
-from stacks.config import EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
-EDGE_REGION = "us-east-1"
 FAILOVER_STATUS_CODES = (500, 502, 503, 504)
 # Every origin answer carries Cache-Control; anything that does not (API Gateway's own errors)
 # is not cached. Nothing is cached longer than the spec's longest lifetime.
@@ -53,27 +54,27 @@ def failover_region(config: EnvironmentConfig) -> str | None:
     return nearest_region(config.home_region, others) if others else None
 
 
-class EdgeStack(Stack):
+class EdgeStack(SqurlStack):
     """Exposes `.distribution`, `.edge_function`, `.format_function`, `.waf` and `.request_log`
     (`.stream`)."""
+
+    ROLE = "edge"
 
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
         config: EnvironmentConfig,
         apis: Mapping[str, ApiStack],
     ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            env=Environment(account=config.account, region=EDGE_REGION),
-            description=f"squrl {config.name} edge: CloudFront, Lambda@Edge redirects, WAF",
+            config=config,
+            region=names.CLOUDFRONT_REGION,
+            description="edge: CloudFront, Lambda@Edge redirects, WAF",
             # The failover origin is another region's API: its host crosses regions.
             cross_region_references=True,
         )
-        self.config = config
         retain = config.retain_data
 
         bundle = EdgeBundleConfig(
@@ -219,6 +220,15 @@ class EdgeStack(Stack):
             self,
             "ShortBaseUrl",
             value=f"https://{config.short_domain or self.distribution.distribution_domain_name}",
+        )
+
+    def sources(self) -> EdgeSources:
+        """What observability watches at the edge (its metrics are in CloudFront's region)."""
+        return EdgeSources(
+            distribution_id=self.distribution.distribution_id,
+            function_name=self.edge_function.function_name,
+            web_acl_name=self.waf.name if self.waf is not None else None,
+            request_stream_name=self.request_log.stream_name,
         )
 
     def _api_origin(self, api: ApiStack, role: str) -> origins.HttpOrigin:

@@ -8,94 +8,52 @@ publishes its metrics in us-east-1, the edge alarms when that region serves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import CfnOutput
 from constructs import Construct
 
-from cdk_constructs.observability_alarms import AlarmTopic, RegionAlarms, environment_budget
-from cdk_constructs.observability_canary import LinkCanary, api_key_parameter
-from cdk_constructs.observability_dashboard import RegionDashboard
-from cdk_constructs.observability_sources import (
+from cdk_constructs.observability.alarm_topic import AlarmTopic
+from cdk_constructs.observability.alarms import RegionAlarms
+from cdk_constructs.observability.budget import environment_budget
+from cdk_constructs.observability.canary import LinkCanary, api_key_parameter
+from cdk_constructs.observability.dashboard import RegionDashboard, dashboard_name
+from cdk_constructs.observability.sources import (
     AnalyticsSources,
-    ApiSource,
     EdgeSources,
-    FunctionSource,
     ObservedEnvironment,
     RegionSources,
-    literal,
 )
-from shared.contracts import names
-from shared.contracts import table as table_def
-from stacks.config import EnvironmentConfig
-
-
-def region_sources(config: EnvironmentConfig, region: str, api_stack: Any) -> RegionSources:
-    """Read what an ApiStack exposes (`.api`, `.function_constructs`, `.waf`)."""
-    functions = tuple(
-        FunctionSource.of(key, construct.function, construct.log_group)
-        for key, construct in sorted(api_stack.function_constructs.items())
-    )
-    waf = getattr(api_stack, "waf", None)
-    web_acl_name = literal(waf.web_acl, "name", "") if waf is not None else ""
-    return RegionSources(
-        region=region,
-        table_name=names.table_name(config.name),
-        index_names=(table_def.DEDUP_INDEX,),
-        api=ApiSource.of(api_stack.api),
-        functions=functions,
-        web_acl_name=web_acl_name or None,
-    )
-
-
-def edge_sources(edge_stack: Any | None) -> EdgeSources | None:
-    """Read what an EdgeStack exposes (`.distribution`, `.edge_function`, `.waf`,
-    `.request_log`)."""
-    if edge_stack is None:
-        return None
-    distribution = getattr(edge_stack, "distribution", None)
-    edge_function = getattr(edge_stack, "edge_function", None)
-    function = getattr(edge_function, "function", None)
-    waf = getattr(edge_stack, "waf", None)
-    web_acl = getattr(waf, "web_acl", None)
-    stream = getattr(getattr(edge_stack, "request_log", None), "stream", None)
-    return EdgeSources(
-        distribution_id=distribution.distribution_id if distribution is not None else None,
-        function_name=(
-            literal(function, "function_name", function.function_name) if function else None
-        ),
-        web_acl_name=literal(web_acl, "name", "") or None if web_acl is not None else None,
-        request_stream_name=literal(stream, "name", "") or None if stream is not None else None,
-    )
+from squrl_config import EnvironmentConfig
+from stacks.squrl_stack import SqurlStack
 
 
 def observe(
     config: EnvironmentConfig,
-    api_stacks: Mapping[str, Any],
+    regions: Sequence[RegionSources],
     *,
     analytics: AnalyticsSources | None = None,
     edge: EdgeSources | None = None,
 ) -> ObservedEnvironment:
+    """The environment as its observability stacks see it, from the stacks' `sources()`."""
     return ObservedEnvironment(
         env_name=config.name,
         home_region=config.home_region,
-        regions=tuple(
-            region_sources(config, region, api_stacks[region]) for region in config.serving_regions
-        ),
+        regions=tuple(regions),
         analytics=analytics,
         edge=edge,
         business_metrics=analytics.business_metrics if analytics else (),
     )
 
 
-class ObservabilityStack(Stack):
+class ObservabilityStack(SqurlStack):
     """Exposes `.topic`, `.alarms` (RegionAlarms), `.dashboard` and `.canary` (or None)."""
+
+    ROLE = "observability"
 
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
         config: EnvironmentConfig,
         region: str,
@@ -103,10 +61,7 @@ class ObservabilityStack(Stack):
         api_url: str | None = None,
     ) -> None:
         super().__init__(
-            scope,
-            construct_id,
-            env=Environment(account=config.account, region=region),
-            description=f"squrl {config.name} dashboards and alarms in {region}",
+            scope, config=config, region=region, description=f"dashboards and alarms in {region}"
         )
         settings = config.observability
         home = region == config.home_region
@@ -159,6 +114,6 @@ class ObservabilityStack(Stack):
                 "DashboardUrl",
                 value=(
                     f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-                    f"#dashboards:name=squrl-{config.name}-{region}"
+                    f"#dashboards:name={dashboard_name(config.name, region)}"
                 ),
             )

@@ -7,9 +7,12 @@ environment, and the local server uses the same scheme for its `local` environme
 from __future__ import annotations
 
 PREFIX = "squrl"
+# CloudFront's region: the edge stack and its Lambda@Edge function are created there, and
+# CloudFront publishes its metrics there.
+CLOUDFRONT_REGION = "us-east-1"
 # The Kinesis stream the edge stack creates for CloudFront's real-time logs lives in us-east-1,
 # CloudFront's region (docs/edge.md).
-EDGE_LOG_STREAM_REGION = "us-east-1"
+EDGE_LOG_STREAM_REGION = CLOUDFRONT_REGION
 
 
 def table_name(env_name: str) -> str:

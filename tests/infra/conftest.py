@@ -26,13 +26,13 @@ class Synthesized:
     environments: dict[str, Any]  # env name -> app.EnvironmentStacks
     templates: dict[str, dict[str, Any]]  # stack name -> template
     stack_regions: dict[str, str]
-    config: Any  # stacks.config.SqurlConfig
+    config: Any  # squrl_config.SqurlConfig
 
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from app import build_app
-    from stacks.config import load_config
+    from squrl_config import load_config
 
     context = cdk_json_context()
     outdir = tmp_path_factory.mktemp("cdk.out")

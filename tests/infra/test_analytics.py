@@ -227,7 +227,7 @@ def _actions(statement):
 
 def test_edge_clicks_outside_the_home_region_are_refused_not_ignored(context):
     from app import build_app
-    from stacks.config import ConfigError
+    from squrl_config import ConfigError
 
     overrides = {
         "env": "dev",

@@ -216,8 +216,8 @@ def test_least_privilege_table_access(synth, env, region):
     table = names.table_name(env)
     local_table = f":dynamodb:{region}:{config.account}:table/{table}"
 
-    # The redirect (shared/redirect.py) and get_url (shared/repository.get_link) read items by
-    # key and nothing else: GetItem on the local replica, no Query, no index.
+    # The redirect (shared/redirect/answer.py) and get_url (shared/links/repository.get_link)
+    # read items by key and nothing else: GetItem on the local replica, no Query, no index.
     for reader in ("-redirect", "-get-url"):
         (statement,) = _dynamodb_statements(template, reader)
         assert _list(statement["Action"]) == ["dynamodb:GetItem"], reader

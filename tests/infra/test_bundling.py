@@ -5,12 +5,30 @@ import shutil
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from cdk_constructs import bundling
+from cdk_constructs.core import bundling
+from tests.infra.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
 NAMES = ["create_url", "get_url", "redirect"]
+# Every function bundled with third-party packages (the edge bundle has none, by design).
+PACKAGED = ["click_consumer", "click_lake", "create_url", "get_url", "redirect"]
+# What the lock's environment markers are evaluated for: Lambda's python3.13 on arm64 Linux.
+LAMBDA_ENVIRONMENT = {
+    "implementation_name": "cpython",
+    "implementation_version": "3.13.0",
+    "os_name": "posix",
+    "platform_machine": "aarch64",
+    "platform_python_implementation": "CPython",
+    "platform_system": "Linux",
+    "python_full_version": "3.13.0",
+    "python_version": "3.13",
+    "sys_platform": "linux",
+}
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +134,84 @@ def test_requirements_key_ignores_comments_but_not_requirements(scratch_repo):
     assert bundling._requirements("redirect") == original
     requirements.write_text(requirements.read_text() + "idna>=3.7\n")
     assert bundling._requirements("redirect") == sorted([*original, "idna>=3.7"])
+
+
+def _lock_for_lambda() -> dict[str, Version]:
+    """The lock's pins whose markers hold on Lambda, read independently of the bundler."""
+    pins: dict[str, Version] = {}
+    for line in (REPO_ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate(LAMBDA_ENVIRONMENT):
+            (pin,) = requirement.specifier
+            assert pin.operator == "==", line
+            pins[canonicalize_name(requirement.name)] = Version(pin.version)
+    return pins
+
+
+def _bundled(root: Path) -> dict[str, Version]:
+    found = {}
+    for dist_info in root.glob("*.dist-info"):
+        headers = (dist_info / "METADATA").read_text().split("\n\n", 1)[0].splitlines()
+        fields = dict(line.split(": ", 1) for line in headers if ": " in line)
+        found[canonicalize_name(fields["Name"])] = Version(fields["Version"])
+    return found
+
+
+def test_every_function_with_dependencies_is_checked_against_the_lock():
+    with_requirements = {
+        path.parent.name
+        for path in bundling.FUNCTIONS_DIR.glob("*/requirements.txt")
+        if bundling._requirements(path.parent.name)
+    }
+    assert with_requirements == set(PACKAGED)
+
+
+@pytest.mark.parametrize("name", PACKAGED)
+def test_bundled_packages_have_the_locked_versions(synth, name):
+    bundled = _bundled(bundling.function_asset(name, "arm64").path)
+    assert bundled, f"{name} bundles no packages"
+    lock = _lock_for_lambda()
+    wrong = {
+        package: (str(version), str(lock.get(package)))
+        for package, version in bundled.items()
+        if lock.get(package) != version
+    }
+    assert wrong == {}
+
+
+def _site(tmp_path: Path, **versions: str) -> Path:
+    for name, version in versions.items():
+        dist_info = tmp_path / f"{name}-{version}.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nName: not a header\n"
+        )
+    return tmp_path
+
+
+LOCK_TEXT = """\
+typing-extensions==4.16.0
+    # via pydantic
+networkx==3.6.1 ; python_full_version < '3.12'
+networkx==3.7 ; python_full_version >= '3.12'
+"""
+
+
+def test_the_bundler_refuses_a_version_the_lock_does_not_pin(tmp_path):
+    site = _site(tmp_path, Typing_Extensions="4.15.0")
+    with pytest.raises(bundling.BundlingError, match=r"typing-extensions 4.15.0 \(lock: 4.16.0\)"):
+        bundling.check_pinned(site, LOCK_TEXT)
+
+
+def test_the_bundler_refuses_a_package_the_lock_does_not_hold(tmp_path):
+    site = _site(tmp_path, nanoid="2.0.0")
+    with pytest.raises(bundling.BundlingError, match=r"nanoid 2.0.0 \(lock: absent\)"):
+        bundling.check_pinned(site, LOCK_TEXT)
+
+
+def test_the_bundler_accepts_locked_versions_under_any_spelling(tmp_path):
+    site = _site(tmp_path, Typing_Extensions="4.16.0", networkx="3.7")
+    bundling.check_pinned(site, LOCK_TEXT)

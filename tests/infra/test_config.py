@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from stacks.config import ConfigError, load_config, minimum_price_class, select_environments
+from squrl_config import ConfigError, load_config, minimum_price_class, select_environments
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 

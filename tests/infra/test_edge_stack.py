@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from cdk_constructs.edge_format import SOURCE
+from cdk_constructs.edge.edge_format import SOURCE
 from shared.contracts.edge_log_fields import FIELDS
-from stacks.config import PRICE_CLASSES, minimum_price_class
+from squrl_config import PRICE_CLASSES, minimum_price_class
 from tests.infra.helpers import only, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]

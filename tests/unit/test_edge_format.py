@@ -1,4 +1,4 @@
-"""The viewer-request CloudFront Function (cdk_constructs/edge_format.js), run with node.
+"""The viewer-request CloudFront Function (functions/edge_format/edge_format.js), run with node.
 
 It must put `x-squrl-format: html` exactly when shared.redirect.answer.prefers_html(Accept) is
 true, so that the cache key's format and the regional handler's negotiation never disagree.
@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from cdk_constructs.edge_format import SOURCE
+from cdk_constructs.edge.edge_format import SOURCE
 from shared.contracts.http import CANONICAL_ACCEPT, FORMAT_HEADER
 from shared.redirect.answer import prefers_html
 from shared.redirect.edge import response_format

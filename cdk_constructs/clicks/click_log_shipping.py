@@ -1,10 +1,10 @@
 """Ship the redirect's click lines from CloudWatch Logs to the click stream.
 
-The redirect writes one JSON line per click to stdout (shared/clicks.py); a subscription filter
-selects those lines and CloudWatch Logs puts them on the stream in gzip batches. In the home
-region the filter targets the stream directly, spreading batches over shards at random. A log
-group can only subscribe to a stream in its own region, so other regions go through a
-CloudWatch Logs destination in their region that forwards to the home region's stream.
+The redirect writes one JSON line per click to stdout (shared/clicks/producer.py); a
+subscription filter selects those lines and CloudWatch Logs puts them on the stream in gzip
+batches. In the home region the filter targets the stream directly, spreading batches over shards
+at random. A log group can only subscribe to a stream in its own region, so other regions go
+through a CloudWatch Logs destination in their region that forwards to the home region's stream.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
+from shared.contracts import names
 from shared.contracts.clicks import SUBSCRIPTION_FILTER_PATTERN
-
-
-def click_stream_name(env_name: str) -> str:
-    return f"squrl-{env_name}-clicks"
 
 
 def click_stream_arn(scope: Construct, env_name: str, home_region: str) -> str:
@@ -29,7 +26,7 @@ def click_stream_arn(scope: Construct, env_name: str, home_region: str) -> str:
         service="kinesis",
         region=home_region,
         resource="stream",
-        resource_name=click_stream_name(env_name),
+        resource_name=names.click_stream_name(env_name),
     )
 
 

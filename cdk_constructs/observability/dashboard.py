@@ -13,19 +13,17 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
-from cdk_constructs.observability_metrics import (
-    API_BUSINESS_METRICS,
-    CLOUDFRONT_REGION,
-    POWERTOOLS_SERVICE,
-    SQURL_NAMESPACE,
-    MetricFactory,
-)
-from cdk_constructs.observability_sources import (
+from cdk_constructs.observability.metrics import MetricFactory
+from cdk_constructs.observability.sources import (
+    CREATE_ROUTES,
+    REDIRECT_ROUTES,
     FunctionSource,
     ObservedEnvironment,
     RegionSources,
     is_portable,
 )
+from shared.contracts import metrics
+from shared.contracts.names import CLOUDFRONT_REGION
 
 FULL = 24
 HALF = 12
@@ -44,6 +42,10 @@ COLD_START_QUERY = "\n".join(
         "| sort coldStarts desc",
     ]
 )
+
+
+def dashboard_name(env_name: str, region: str) -> str:
+    return f"squrl-{env_name}-{region}"
 
 
 def _section(title: str, note: str = "") -> cw.TextWidget:
@@ -94,7 +96,7 @@ class RegionDashboard(Construct):
         self.dashboard = cw.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"squrl-{observed.env_name}-{region}",
+            dashboard_name=dashboard_name(observed.env_name, region),
             default_interval=Duration.hours(3),
         )
         add = self.dashboard.add_widgets
@@ -135,11 +137,10 @@ class RegionDashboard(Construct):
         if api is not None:
             redirects = [
                 m.api(api, "Count", "Sum", r, r.label)
-                for r in api.routes_matching("GET /{code}", "HEAD /{code}")
+                for r in api.routes_matching(*REDIRECT_ROUTES)
             ]
             creates = [
-                m.api(api, "Count", "Sum", r, r.label)
-                for r in api.routes_matching("POST /urls", "POST /create")
+                m.api(api, "Count", "Sum", r, r.label) for r in api.routes_matching(*CREATE_ROUTES)
             ]
             add(
                 _graph("Redirects (requests)", redirects, stacked=True),
@@ -391,11 +392,11 @@ class RegionDashboard(Construct):
 
     def _business(self, canary_name: str | None) -> None:
         add = self.dashboard.add_widgets
-        add(_section("Business", "Powertools metrics (namespace Squrl)."))
+        add(_section("Business", f"Powertools metrics (namespace {metrics.NAMESPACE})."))
         widgets: list[cw.IWidget] = [
             _graph(
                 "Links created in this region",
-                [self._local.business(name) for name in API_BUSINESS_METRICS],
+                [self._local.business(name) for name in metrics.API_BUSINESS_METRICS],
                 THIRD,
             )
         ]
@@ -436,15 +437,7 @@ class RegionDashboard(Construct):
             throttles.append(
                 m.table(sources.table_name, "ReadThrottleEvents", "Sum", label=sources.region)
             )
-            created.append(
-                m.metric(
-                    SQURL_NAMESPACE,
-                    "LinksCreated",
-                    {"service": POWERTOOLS_SERVICE},
-                    "Sum",
-                    sources.region,
-                )
-            )
+            created.append(m.business(metrics.LINKS_CREATED, label=sources.region))
         add(
             _graph("API requests", requests, THIRD),
             _graph("API 5xx", errors, THIRD),

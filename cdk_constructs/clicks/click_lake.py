@@ -22,9 +22,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.squrl_function import SqurlFunction, log_retention
-from stacks.config import EnvironmentConfig, FunctionSettings
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.log_retention import log_retention
+from cdk_constructs.core.squrl_function import SqurlFunction
+from squrl_config import EnvironmentConfig, FunctionSettings
 
 CLICKS_PREFIX = "clicks/"
 ERRORS_PREFIX = "errors/"

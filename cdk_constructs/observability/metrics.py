@@ -1,8 +1,8 @@
 """The metrics squrl's dashboards and alarms read, one factory for both.
 
 Namespaces, names and dimensions are the ones AWS services publish (see docs/operations.md);
-squrl's own metrics come from Powertools' EMF output in the `Squrl` namespace with the
-`service` dimension that Powertools adds from POWERTOOLS_SERVICE_NAME.
+squrl's own metrics come from Powertools' EMF output in the namespace and with the `service`
+dimension that shared.contracts.metrics names (the function construct sets both).
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
-from cdk_constructs.observability_sources import ApiSource, FunctionSource, Route
+from cdk_constructs.observability.sources import ApiSource, FunctionSource, Route
+from shared.contracts import metrics
+from shared.contracts.names import CLOUDFRONT_REGION
 
-# Set by the function construct (cdk_constructs/squrl_function.py) on every function.
-SQURL_NAMESPACE = "Squrl"
-POWERTOOLS_SERVICE = "squrl"
-# Emitted by functions/create_url/handler.py.
-API_BUSINESS_METRICS = ("LinksCreated", "LinksDeduplicated")
 # Lambda@Edge reports from the region nearest the edge location that ran it, under the name
-# of the function prefixed with the region it was created in (always us-east-1).
-EDGE_FUNCTION_PREFIX = "us-east-1."
-CLOUDFRONT_REGION = "us-east-1"
+# of the function prefixed with the region it was created in (always CloudFront's).
+EDGE_FUNCTION_PREFIX = f"{CLOUDFRONT_REGION}."
 
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
@@ -166,9 +162,11 @@ class MetricFactory:
             region=CLOUDFRONT_REGION,
         )
 
-    # squrl's own metrics (Powertools EMF)
-    def business(self, name: str, statistic: str = "Sum") -> cw.Metric:
-        return self.metric(SQURL_NAMESPACE, name, {"service": POWERTOOLS_SERVICE}, statistic, name)
+    # squrl's own metrics (Powertools EMF, from the function construct's settings)
+    def business(self, name: str, statistic: str = "Sum", label: str | None = None) -> cw.Metric:
+        return self.metric(
+            metrics.NAMESPACE, name, {"service": metrics.SERVICE}, statistic, label or name
+        )
 
     def canary(self, canary_name: str, name: str, statistic: str) -> cw.Metric:
         return self.metric(

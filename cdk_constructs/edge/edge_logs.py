@@ -19,7 +19,8 @@ from shared.contracts.names import edge_log_stream_name
 
 
 class EdgeRequestLog(Construct):
-    """Exposes `.stream` (what the consumer reads) and `.config` (what behaviours attach)."""
+    """Exposes `.stream` and `.stream_name` (what the consumer reads) and `.config` (what
+    behaviours attach)."""
 
     def __init__(
         self,
@@ -36,10 +37,11 @@ class EdgeRequestLog(Construct):
         than `shards` x 1,000 requests a second would have records refused, and those clicks
         lost (the edge-log-throttled alarm says when)."""
         super().__init__(scope, construct_id)
+        self.stream_name = edge_log_stream_name(env_name)
         self.stream = kinesis.Stream(
             self,
             "Stream",
-            stream_name=edge_log_stream_name(env_name),
+            stream_name=self.stream_name,
             stream_mode=(
                 kinesis.StreamMode.ON_DEMAND if shards is None else kinesis.StreamMode.PROVISIONED
             ),

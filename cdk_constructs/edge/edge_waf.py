@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from cdk_constructs.waf_rules import managed_rule_groups, rate_limit_rule, web_acl
-from stacks.config import WafConfig
+from cdk_constructs.core.waf_rules import managed_rule_groups, rate_limit_rule, web_acl
+from squrl_config import WafConfig
 
 
 class EdgeWaf(Construct):
-    """AWS managed rule groups and a per-IP rate rule answering SPEC's 429 (`.web_acl`)."""
+    """AWS managed rule groups and a per-IP rate rule answering SPEC's 429.
+
+    Exposes `.web_acl` and `.name` (the ACL's name, which its CloudWatch metrics carry)."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, name: str, settings: WafConfig
     ) -> None:
         super().__init__(scope, construct_id)
+        self.name = name
         rules = managed_rule_groups(0) if settings.managed_rules else []
         rules.append(rate_limit_rule(len(rules), settings.rate_limit))
         self.web_acl = web_acl(self, name=name, waf_scope="CLOUDFRONT", rules=rules, bodies={})

@@ -10,47 +10,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.bundling import RUNTIME, function_asset
-from cdk_constructs.compliance import acknowledge
-from stacks.config import EnvironmentConfig, FunctionSettings
-
-# Keys match stacks.config.LOG_RETENTION_DAYS, which the config validates against.
-_RETENTION = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    return _RETENTION[days]
-
+from cdk_constructs.core.bundling import RUNTIME, function_asset
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.log_retention import log_retention
+from shared.contracts import metrics, names
+from squrl_config import EnvironmentConfig, FunctionSettings
 
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
-
-
-def squrl_function_name(env_name: str, name: str) -> str:
-    """The deployed name of the function bundled from `functions/<name>`."""
-    return f"squrl-{env_name}-{name.replace('_', '-')}"
-
-
-def function_log_group_name(env_name: str, name: str) -> str:
-    """The log group `SqurlFunction` creates for that function (Lambda's default name)."""
-    return f"/aws/lambda/{squrl_function_name(env_name, name)}"
 
 
 class SqurlFunction(Construct):
@@ -81,13 +47,13 @@ class SqurlFunction(Construct):
         JSON, while lines the code writes to stdout itself (the click lines) stay as written."""
         super().__init__(scope, construct_id)
         asset = function_asset(name, config.architecture)
-        function_name = squrl_function_name(config.name, name)
+        function_name = names.function_name(config.name, name)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=function_log_group_name(config.name, name),
+            log_group_name=names.function_log_group_name(config.name, name),
             retention=log_retention(config.log_retention_days),
             removal_policy=removal,
         )
@@ -114,8 +80,8 @@ class SqurlFunction(Construct):
                 else None
             ),
             environment={
-                "POWERTOOLS_SERVICE_NAME": "squrl",
-                "POWERTOOLS_METRICS_NAMESPACE": "Squrl",
+                "POWERTOOLS_SERVICE_NAME": metrics.SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics.NAMESPACE,
                 "LOG_LEVEL": config.log_level,
                 "SQURL_ENV": config.name,
                 **environment,

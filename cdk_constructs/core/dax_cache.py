@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.links_table import replica_arn
-from cdk_constructs.squrl_function import log_retention
-from stacks.config import EnvironmentConfig
+from cdk_constructs.core.links_table import replica_arn
+from cdk_constructs.core.log_retention import log_retention
+from squrl_config import DaxConfig
 
 DAX_TLS_PORT = 9111
 
@@ -35,12 +35,15 @@ class DaxCache(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
+        env_name: str,
+        settings: DaxConfig,
         table_name: str,
         region: str,
+        log_retention_days: int,
+        retain: bool,
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
         # No NAT: everything the redirect calls inside the VPC is reached through endpoints,
         # which keeps the VPC's standing cost near zero and gives the functions no internet path.
         self.vpc = ec2.Vpc(
@@ -62,7 +65,7 @@ class DaxCache(Construct):
         flow_logs = logs.LogGroup(
             self,
             "FlowLogs",
-            retention=log_retention(config.log_retention_days),
+            retention=log_retention(log_retention_days),
             removal_policy=removal,
         )
         self.vpc.add_flow_log(
@@ -135,24 +138,24 @@ class DaxCache(Construct):
         self.parameter_group = dax.CfnParameterGroup(
             self,
             "ParameterGroup",
-            description=f"squrl {config.name} redirect cache TTLs",
+            description=f"squrl {env_name} redirect cache TTLs",
             parameter_name_values={
-                "record-ttl-millis": str(config.dax.record_ttl_millis),
-                "query-ttl-millis": str(config.dax.query_ttl_millis),
+                "record-ttl-millis": str(settings.record_ttl_millis),
+                "query-ttl-millis": str(settings.query_ttl_millis),
             },
         )
         self.cluster = dax.CfnCluster(
             self,
             "Cluster",
             iam_role_arn=role.role_arn,
-            node_type=config.dax.node_type,
-            replication_factor=config.dax.replication_factor,
+            node_type=settings.node_type,
+            replication_factor=settings.replication_factor,
             subnet_group_name=subnet_group.ref,
             parameter_group_name=self.parameter_group.ref,
             security_group_ids=[self.cluster_security_group.security_group_id],
             sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
             cluster_endpoint_encryption_type="TLS",
-            description=f"squrl {config.name} redirect read cache",
+            description=f"squrl {env_name} redirect read cache",
         )
         self.cluster.apply_removal_policy(removal)
         self.endpoint = self.cluster.attr_cluster_discovery_endpoint_url

@@ -1,4 +1,4 @@
-"""Typed configuration of squrl's environments, read from the `squrl` key of cdk.json's context.
+"""Typed configuration of squrl's environments (the `squrl` key of cdk.json's context).
 
 Environments differ only in these values. Every field has a deliberate default or is required;
 unknown keys are rejected so that a typo in cdk.json fails synth instead of being ignored.
@@ -6,8 +6,6 @@ unknown keys are rejected so that a typo in cdk.json fails synth instead of bein
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -17,13 +15,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-CONTEXT_KEY = "squrl"
-ENV_SELECTOR_KEY = "env"
+from shared.contracts import codes
 
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 Hostname = Annotated[
@@ -38,10 +34,6 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
-
-
-class ConfigError(Exception):
-    """A value in cdk.json is wrong or missing; the message names the key."""
 
 
 class _Strict(BaseModel):
@@ -218,7 +210,9 @@ class EnvironmentConfig(_Strict):
     home_region: Region
     serving_regions: list[Region] = Field(min_length=1)
     short_domain: Hostname | None = None
-    code_length: int = Field(8, ge=6, le=20)
+    code_length: int = Field(
+        codes.DEFAULT_LENGTH, ge=codes.MIN_GENERATED_LENGTH, le=codes.MAX_CODE_LENGTH
+    )
     blocklist: list[Hostname] = Field(default_factory=list)
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -298,63 +292,3 @@ class SqurlConfig(_Strict):
             }
             return {**data, "environments": envs}
         return data
-
-
-def _format_errors(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in (CONTEXT_KEY, *item["loc"]))
-        lines.append(f"  {key}: {item['msg']}")
-    return "invalid squrl configuration in cdk.json context:\n" + "\n".join(lines)
-
-
-def _apply_override(raw: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set `environments.<env>.<path>` from a `-c squrl.<env>.<path>=<value>` CLI override."""
-    parts = dotted.split(".")
-    node: dict[str, Any] = raw.setdefault("environments", {})
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    if isinstance(value, str) and not isinstance(node.get(parts[-1]), str):
-        # CLI context values arrive as strings; JSON lets lists, numbers and booleans through,
-        # except where cdk.json holds a string (an account id must stay "0123...").
-        with contextlib.suppress(json.JSONDecodeError):
-            value = json.loads(value)
-    node[parts[-1]] = value
-
-
-def load_config(context: Mapping[str, Any]) -> SqurlConfig:
-    """Validate the `squrl` context and apply `squrl.<env>.<key>=<value>` overrides."""
-    raw = context.get(CONTEXT_KEY)
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"context key {CONTEXT_KEY!r} is not valid JSON: {exc}") from exc
-    if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"cdk.json context key {CONTEXT_KEY!r} is missing or not an object; it must hold "
-            "an 'environments' object"
-        )
-    merged: dict[str, Any] = json.loads(json.dumps(raw))
-    prefix = CONTEXT_KEY + "."
-    for key in sorted(context):
-        if key.startswith(prefix):
-            _apply_override(merged, key[len(prefix) :], context[key])
-    try:
-        return SqurlConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(_format_errors(exc)) from None
-
-
-def select_environments(config: SqurlConfig, selector: str | None) -> list[EnvironmentConfig]:
-    """All environments, or only the one named by `-c env=NAME`."""
-    if selector is None or selector == "":
-        return list(config.environments.values())
-    if selector not in config.environments:
-        known = ", ".join(sorted(config.environments))
-        raise ConfigError(f"unknown environment {selector!r} (-c env=...); known: {known}")
-    return [config.environments[selector]]

@@ -2,18 +2,20 @@
 
 The distribution's cache key is the path plus that one header, so a path has at most two cached
 variants and the Accept-negotiated 404/410 pages are never served in the wrong format. The code
-is `edge_format.js` next to this file (cloudfront-js-2.0); tests/unit/test_edge_format.py checks
-it against shared.redirect.answer.prefers_html.
+runs in AWS, so it lives with the functions: `functions/edge_format/edge_format.js`
+(cloudfront-js-2.0); tests/unit/test_edge_format.py checks it against
+shared.redirect.answer.prefers_html.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import aws_cloudfront as cloudfront
 from constructs import Construct
 
-SOURCE = Path(__file__).with_name("edge_format.js")
+from cdk_constructs.core.bundling import FUNCTIONS_DIR
+from shared.contracts import names
+
+SOURCE = FUNCTIONS_DIR / "edge_format" / "edge_format.js"
 
 
 class EdgeFormatFunction(Construct):
@@ -24,7 +26,7 @@ class EdgeFormatFunction(Construct):
         self.function = cloudfront.Function(
             self,
             "Function",
-            function_name=f"squrl-{env_name}-edge-format",
+            function_name=names.function_name(env_name, "edge_format"),
             comment="squrl: Accept -> x-squrl-format (html|json), the cache key's only header",
             code=cloudfront.FunctionCode.from_file(file_path=str(SOURCE)),
             runtime=cloudfront.FunctionRuntime.JS_2_0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Aws, RemovalPolicy
@@ -11,9 +12,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.squrl_function import log_retention
-from stacks.config import EnvironmentConfig
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.log_retention import log_retention
+from shared.contracts import routes
+from shared.contracts.http import REDIRECT_STATUSES
+from squrl_config import ApiConfig
+
+# The function whose routes take the create body.
+CREATE_FUNCTION = "create_url"
 
 # Access log fields. Chosen for debugging, latency and abuse work without personal data:
 # no source IP, no user agent, no caller/user identity. The API key id is an operator-issued
@@ -55,7 +61,7 @@ CREATE_URL_SCHEMA = apigw.JsonSchema(
         "custom_code": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=256),
         "ttl_hours": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=87600),
         "redirect_type": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.INTEGER, enum=[301, 302, 307, 308]
+            type=apigw.JsonSchemaType.INTEGER, enum=list(REDIRECT_STATUSES)
         ),
     },
 )
@@ -147,23 +153,32 @@ class LinksApi(Construct):
     environment names the API's own URL.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        settings: ApiConfig,
+        log_retention_days: int,
+        retain: bool,
+    ) -> None:
+        """The stage is named after the environment; `settings` holds its limits and CORS."""
         super().__init__(scope, construct_id)
-        self._config = config
-        self.stage_name = config.name
-        retain = config.retain_data
+        self._settings = settings
+        self.stage_name = env_name
 
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=log_retention(config.log_retention_days),
+            retention=log_retention(log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"squrl-{config.name}",
-            description=f"squrl {config.name}: create, look up and redirect short links",
+            rest_api_name=f"squrl-{env_name}",
+            description=f"squrl {env_name}: create, look up and redirect short links",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
             # The account-level role lets the stage write execution (error) logs.
@@ -176,8 +191,8 @@ class LinksApi(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 # Full request/response logging would store URLs and keys in CloudWatch.
                 data_trace_enabled=False,
-                throttling_rate_limit=config.api.stage_throttle_rate_limit,
-                throttling_burst_limit=config.api.stage_throttle_burst_limit,
+                throttling_rate_limit=settings.stage_throttle_rate_limit,
+                throttling_burst_limit=settings.stage_throttle_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
@@ -221,18 +236,18 @@ class LinksApi(Construct):
 
         self.api_key = self.rest_api.add_api_key(
             "ApiKey",
-            api_key_name=f"squrl-{config.name}-{Aws.REGION}",
-            description=f"squrl {config.name} default client key",
+            api_key_name=f"squrl-{env_name}-{Aws.REGION}",
+            description=f"squrl {env_name} default client key",
         )
         self.usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",
-            name=f"squrl-{config.name}",
+            name=f"squrl-{env_name}",
             throttle=apigw.ThrottleSettings(
-                rate_limit=config.api.throttle_rate_limit,
-                burst_limit=config.api.throttle_burst_limit,
+                rate_limit=settings.throttle_rate_limit,
+                burst_limit=settings.throttle_burst_limit,
             ),
             quota=apigw.QuotaSettings(
-                limit=config.api.quota_limit, period=apigw.Period[config.api.quota_period]
+                limit=settings.quota_limit, period=apigw.Period[settings.quota_period]
             ),
         )
         self.usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
@@ -251,42 +266,48 @@ class LinksApi(Construct):
     def _gateway_cors_origin(self) -> str | None:
         # Gateway responses cannot echo a matching origin, so they carry one only when the
         # environment allows exactly one origin (or any).
-        origins = self._config.api.cors_allowed_origins
+        origins = self._settings.cors_allowed_origins
         return origins[0] if len(origins) == 1 else None
 
-    def add_routes(
-        self,
-        *,
-        create_url: lambda_.IFunction,
-        get_url: lambda_.IFunction,
-        redirect: lambda_.IFunction,
-    ) -> None:
-        root = self.rest_api.root
-        create_integration = apigw.LambdaIntegration(create_url, allow_test_invoke=False)
-        get_integration = apigw.LambdaIntegration(get_url, allow_test_invoke=False)
-        redirect_integration = apigw.LambdaIntegration(redirect, allow_test_invoke=False)
+    def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
+        """Every route of shared.contracts.routes.ROUTES, served by `functions[route.function]`."""
+        missing = sorted(set(routes.functions()) - set(functions))
+        if missing:
+            raise ValueError(f"no function given for the routes of {missing}")
+        integrations = {
+            name: apigw.LambdaIntegration(functions[name], allow_test_invoke=False)
+            for name in routes.functions()
+        }
+        keyed = [route for route in routes.ROUTES if route.api_key_required]
+        public = [route for route in routes.ROUTES if not route.api_key_required]
+        # The deployment's logical id hashes resources and methods in the order they are created.
+        # This is the order the API was first built in (the keyed routes' resources, their
+        # methods, their CORS preflights, then each public route); another order would replace
+        # the deployment for no change in behaviour.
+        for route in keyed:
+            self._resource(route.resource)
+        for route in keyed:
+            self._keyed(
+                self._resource(route.resource),
+                route.method,
+                integrations[route.function],
+                # Create bodies are checked against the CreateUrl model before the function runs.
+                validated=route.function == CREATE_FUNCTION,
+            )
+        preflight_methods: dict[str, list[str]] = {}
+        for route in keyed:
+            preflight_methods.setdefault(route.resource, []).append(route.method)
+        for path, allowed_methods in preflight_methods.items():
+            self._cors(self._resource(path), allowed_methods)
+        for route in public:
+            self._public(self._resource(route.resource), route.method, integrations[route.function])
 
-        urls = root.add_resource("urls")
-        create_alias = root.add_resource("create")
-        link = urls.add_resource("{code}")
-        stats = link.add_resource("stats")
-        for resource in (urls, create_alias):
-            self._keyed(resource, "POST", create_integration, validated=True)
-        for resource in (link, stats):
-            self._keyed(resource, "GET", get_integration)
-        for resource, http_method in (
-            (urls, "POST"),
-            (create_alias, "POST"),
-            (link, "GET"),
-            (stats, "GET"),
-        ):
-            self._cors(resource, http_method)
-
-        health = root.add_resource("health")
-        self._public(health, "GET", redirect_integration)
-        short = root.add_resource("{code}")
-        for method in ("GET", "HEAD"):
-            self._public(short, method, redirect_integration)
+    def _resource(self, path: str) -> apigw.IResource:
+        """The resource for `path`, creating the missing parts of it."""
+        resource = self.rest_api.root
+        for part in path.strip("/").split("/"):
+            resource = resource.get_resource(part) or resource.add_resource(part)
+        return resource
 
     def _keyed(
         self,
@@ -321,13 +342,13 @@ class LinksApi(Construct):
         )
         return method
 
-    def _cors(self, resource: apigw.IResource, allowed_method: str) -> None:
-        origins = self._config.api.cors_allowed_origins
+    def _cors(self, resource: apigw.IResource, allowed_methods: Sequence[str]) -> None:
+        origins = self._settings.cors_allowed_origins
         if not origins:
             return
         preflight = resource.add_cors_preflight(
             allow_origins=origins,
-            allow_methods=[allowed_method, "OPTIONS"],
+            allow_methods=[*allowed_methods, "OPTIONS"],
             allow_headers=["Content-Type", "X-Api-Key"],
         )
         _suppress_authorizer_rules(

@@ -6,10 +6,13 @@ The asset mirrors the repository, so the handler imports the same way in tests a
     functions/<name>/...        the handler package
     shared/...                  the runtime library every function imports
     <dependencies>              pip-installed for Lambda's platform from
-                                functions/<name>/requirements.txt
+                                functions/<name>/requirements.txt, at the versions
+                                requirements.lock pins
 
-Dependencies are installed once per (requirements, architecture, Python version) into
-`.build/deps/<key>/` and reused by later synths; assembled assets live in
+The lock is pip's constraints file, so a bundle holds exactly the versions the tests ran
+against, whatever ranges requirements.txt allows; a package the lock does not pin fails the
+synth. Dependencies are installed once per (requirements, lock, architecture, Python version)
+into `.build/deps/<key>/` and reused by later synths; assembled assets live in
 `.build/assets/<name>-<arch>-<hash>/`, named by their content hash, so a repeated synth with
 unchanged code does no copying and yields the same asset hash.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,15 +35,18 @@ from pathlib import Path
 from aws_cdk import AssetHashType
 from aws_cdk import aws_lambda as lambda_
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SHARED_DIR = REPO_ROOT / "shared"
 BUILD_DIR = REPO_ROOT / ".build"
+# Universal (uv pip compile --universal): entries may carry environment markers, which pip
+# evaluates when it reads the file as constraints.
+LOCK_FILE = REPO_ROOT / "requirements.lock"
 
 PYTHON_VERSION = "3.13"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 # Bump when the bundling procedure changes in a way that alters assets with unchanged inputs.
-BUNDLER_VERSION = "1"
+BUNDLER_VERSION = "2"
 
 STALE_ASSET_SECONDS = 24 * 3600
 
@@ -142,10 +149,61 @@ def _pip(*args: str) -> None:
         raise BundlingError(f"{' '.join(command)} failed:\n{result.stderr[-4000:]}")
 
 
+def _normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares it: `Typing_Extensions` is `typing-extensions`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_pins(lock_text: str) -> dict[str, set[str]]:
+    """Normalized name -> the versions the lock pins (two when markers choose between them)."""
+    pins: dict[str, set[str]] = {}
+    for line in lock_text.splitlines():
+        requirement = line.split("#", 1)[0].split(";", 1)[0].strip()
+        if "==" in requirement:
+            name, version = requirement.split("==", 1)
+            pins.setdefault(_normalized(name.strip()), set()).add(version.strip())
+    return pins
+
+
+def installed_versions(site: Path) -> dict[str, str]:
+    """Normalized name -> version of every distribution installed in `site` (its dist-info)."""
+    versions: dict[str, str] = {}
+    for dist_info in site.glob("*.dist-info"):
+        name = version = None
+        for line in (dist_info / "METADATA").read_text(errors="replace").splitlines():
+            if line.startswith("Name:"):
+                name = line.removeprefix("Name:").strip()
+            elif line.startswith("Version:"):
+                version = line.removeprefix("Version:").strip()
+            elif not line:
+                break  # the headers end at the first blank line
+        if name is None or version is None:
+            raise BundlingError(f"{dist_info.name} has no Name or Version in its METADATA")
+        versions[_normalized(name)] = version
+    return versions
+
+
+def check_pinned(site: Path, lock_text: str) -> None:
+    """Fail unless every distribution in `site` has a version the lock pins for it."""
+    pins = lock_pins(lock_text)
+    wrong = [
+        f"{name} {version} (lock: {', '.join(sorted(pins[name])) if name in pins else 'absent'})"
+        for name, version in sorted(installed_versions(site).items())
+        if version not in pins.get(name, ())
+    ]
+    if wrong:
+        raise BundlingError(
+            "bundled packages differ from requirements.lock: "
+            + "; ".join(wrong)
+            + ". Add the package to pyproject.toml and regenerate the lock."
+        )
+
+
 def _install_dependencies(requirements: list[str], architecture: str) -> Path:
     """Install requirements for Lambda's platform once; later calls reuse the cached folder."""
+    lock = LOCK_FILE.read_bytes()
     key = _digest(
-        [BUNDLER_VERSION.encode(), PYTHON_VERSION.encode(), architecture.encode()]
+        [BUNDLER_VERSION.encode(), PYTHON_VERSION.encode(), architecture.encode(), lock]
         + [line.encode() for line in requirements]
     )[:20]
     target = BUILD_DIR / "deps" / f"{architecture}-{key}"
@@ -162,8 +220,19 @@ def _install_dependencies(requirements: list[str], architecture: str) -> Path:
             # Some pure-Python projects (amazon-dax-client 2.x) publish only sdists, which
             # --only-binary refuses; building wheels of the direct requirements first lets the
             # platform-restricted install find them, and fails loudly for compiled sdists.
+            # The lock as read for the cache key, so key and install cannot disagree.
+            lock_copy = Path(tmp) / "requirements.lock"
+            lock_copy.write_bytes(lock)
+            constraints = ("--constraint", str(lock_copy))
             _pip(
-                "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheelhouse), "-r", str(req_file)
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--wheel-dir",
+                str(wheelhouse),
+                *constraints,
+                "-r",
+                str(req_file),
             )
             platforms = [arg for p in _PLATFORMS[architecture] for arg in ("--platform", p)]
             _pip(
@@ -181,10 +250,12 @@ def _install_dependencies(requirements: list[str], architecture: str) -> Path:
                 str(wheelhouse),
                 "--target",
                 str(staging),
+                *constraints,
                 "-r",
                 str(req_file),
             )
             _prune_dependencies(staging)
+            check_pinned(staging, lock.decode())
         try:
             staging.rename(target)
         except OSError:

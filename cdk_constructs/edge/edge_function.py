@@ -1,6 +1,6 @@
 """The Lambda@Edge redirect function: a minimal bundle with its configuration written in.
 
-Lambda@Edge differs from squrl's other functions (cdk_constructs/squrl_function.py) in ways the
+Lambda@Edge differs from squrl's other functions (cdk_constructs/core/squrl_function.py) in ways the
 shared construct cannot absorb: no environment variables, no X-Ray, no arm64, no layers, a role
 that edgelambda.amazonaws.com assumes, a numbered version, and log groups that Lambda creates in
 every region the function runs in. So it has its own construct, built on the same bundler types.
@@ -21,8 +21,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_constructs.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
-from cdk_constructs.compliance import acknowledge
+from cdk_constructs.core.bundling import REPO_ROOT, RUNTIME, FunctionAsset, materialize_asset
+from cdk_constructs.core.compliance import acknowledge
+from shared.contracts import names
+from shared.contracts.names import CLOUDFRONT_REGION
 from shared.redirect.edge_config import BUNDLE_PATH, EdgeBundleConfig, render_module
 
 FUNCTION = "edge_redirect"
@@ -100,7 +102,8 @@ def edge_asset(config: EdgeBundleConfig) -> FunctionAsset:
 
 
 class EdgeRedirectFunction(Construct):
-    """Exposes `.function`, `.version` (what CloudFront associates) and `.asset`."""
+    """Exposes `.function`, `.function_name`, `.version` (what CloudFront associates) and
+    `.asset`."""
 
     def __init__(
         self,
@@ -112,7 +115,8 @@ class EdgeRedirectFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        function_name = f"squrl-{env_name}-edge-redirect"
+        function_name = names.function_name(env_name, FUNCTION)
+        self.function_name = function_name
         self.asset = edge_asset(bundle)
 
         self.role = iam.Role(
@@ -127,7 +131,7 @@ class EdgeRedirectFunction(Construct):
         # Lambda@Edge logs to /aws/lambda/us-east-1.<name> in each region a copy runs in, and to
         # /aws/lambda/<name> in us-east-1 for test invocations.
         log_groups = [
-            f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/us-east-1.{function_name}:*",
+            f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{CLOUDFRONT_REGION}.{function_name}:*",
             f"arn:{Aws.PARTITION}:logs:{stack.region}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{function_name}:*",
         ]
         self.role.add_to_policy(
@@ -148,7 +152,7 @@ class EdgeRedirectFunction(Construct):
         acknowledge(
             self.role,
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:*:<AWS::AccountId>:"
-            f"log-group:/aws/lambda/us-east-1.{function_name}:*]",
+            f"log-group:/aws/lambda/{CLOUDFRONT_REGION}.{function_name}:*]",
             "Lambda@Edge creates this function's log group in whichever region a copy runs, "
             "which follows viewer traffic; the name is fixed, only the region is open.",
         )

@@ -1,4 +1,4 @@
-"""The global links table of SPEC section 5, built from shared/table.py."""
+"""The global links table of SPEC section 5, built from shared/contracts/table.py."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def replica_arn(scope: Construct, table_name: str, region: str) -> str:
 
 def read_statement(scope: Construct, table_name: str, region: str) -> iam.PolicyStatement:
     """GetItem on one replica, nothing wider: the redirect and get_url only read items by key
-    (shared/redirect.py, shared/repository.get_link), never the index."""
+    (shared/redirect/answer.py, shared/links/repository.get_link), never the index."""
     return iam.PolicyStatement(
         actions=["dynamodb:GetItem"], resources=[replica_arn(scope, table_name, region)]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk_constructs.waf_rules import (
+from cdk_constructs.core.waf_rules import (
     error_body,
     managed_rule_groups,
     rate_limit_rule,
@@ -13,7 +13,7 @@ from cdk_constructs.waf_rules import (
     web_acl,
 )
 from shared.contracts.http import ORIGIN_ROLE_HEADER
-from stacks.config import WafConfig
+from squrl_config import WafConfig
 
 # SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
 # size rule would answer 403 first, so it only counts and the squrl rule below answers 413.
@@ -82,7 +82,9 @@ def an_edge_read() -> wafv2.CfnWebACL.StatementProperty:
 
 class RegionalWaf(Construct):
     """Managed rule groups (body rules counted), a body-size rule (413) and per-IP rate rules
-    (429): one for CloudFront's fallback reads, one for everything else."""
+    (429): one for CloudFront's fallback reads, one for everything else.
+
+    Exposes `.web_acl` and `.name` (the ACL's name, which its CloudWatch metrics carry)."""
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class RegionalWaf(Construct):
         resource_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.name = name
         rules: list[wafv2.CfnWebACL.RuleProperty] = []
         if settings.managed_rules:
             counted = [

@@ -1,9 +1,9 @@
 """The click consumer: Kinesis -> Lambda -> batched atomic counters, with a dead-letter queue.
 
 Every stream it reads gets the same event source settings: one shard's records in order
-(parallelization 1, which the per-shard checkpoint in shared/stats.py relies on), partial batch
-responses, bisection on error, a bounded number of retries and a record age limit, and an
-on-failure destination. The queue also receives poison records from the function itself, as
+(parallelization 1, which the per-shard checkpoint in shared/clicks/counter.py relies on),
+partial batch responses, bisection on error, a bounded number of retries and a record age limit,
+and an on-failure destination. The queue also receives poison records from the function itself, as
 their shard, sequence number, arrival time and reason: no payload, which would hold user agents
 and referrers for the queue's 14 days.
 """
@@ -18,11 +18,11 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
-from cdk_constructs.links_table import replica_arn
-from cdk_constructs.squrl_function import SqurlFunction
+from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.links_table import replica_arn
+from cdk_constructs.core.squrl_function import SqurlFunction
 from shared.contracts import names
-from stacks.config import EnvironmentConfig, FunctionSettings
+from squrl_config import EnvironmentConfig, FunctionSettings
 
 # Large batches make few writes (one transaction per batch and ~49 codes); the window lets a
 # quiet stream fill them, and keeps counts at most seconds behind.
@@ -33,10 +33,6 @@ RETRY_ATTEMPTS = 10
 # retention, which leaves time to replay the range (docs/analytics.md).
 MAX_RECORD_AGE = Duration.hours(6)
 CONSUMER_SETTINGS = FunctionSettings(memory_mb=512, timeout_seconds=29)
-
-
-def dead_letter_queue_name(env_name: str) -> str:
-    return f"squrl-{env_name}-clicks-dlq"
 
 
 class ClickConsumer(Construct):
@@ -55,7 +51,7 @@ class ClickConsumer(Construct):
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
-            queue_name=dead_letter_queue_name(config.name),
+            queue_name=names.dead_letter_queue_name(config.name),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),

@@ -21,8 +21,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
+from shared.contracts import routes
+from shared.contracts.http import HEALTH_PATH
+
 # API Gateway answers CORS preflights itself; they are not squrl routes worth a graph.
 _IGNORED_METHODS = frozenset({"OPTIONS"})
+
+
+def _route_labels(function: str) -> tuple[str, ...]:
+    return tuple(
+        f"{route.method} {route.resource}"
+        for route in routes.ROUTES
+        if route.function == function and route.resource != HEALTH_PATH
+    )
+
+
+# Routes graphed and alarmed together, from the route table: redirects (the health check is not
+# one) and creates.
+REDIRECT_ROUTES = _route_labels("redirect")
+CREATE_ROUTES = _route_labels("create_url")
 
 
 def literal(construct: IConstruct, prop: str, fallback: str) -> str:
@@ -132,7 +149,7 @@ class AnalyticsSources:
     delivery_stream_name: str | None = None
     # Every lake delivery stream (regional and edge clicks), for the transform alarm.
     lake_delivery_stream_names: tuple[str, ...] = ()
-    # Powertools metric names the consumer emits (namespace Squrl).
+    # Powertools metric names the click pipeline emits (shared.contracts.metrics).
     business_metrics: tuple[str, ...] = ()
 
 

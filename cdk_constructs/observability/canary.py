@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
-from cdk_constructs.compliance import acknowledge
+from cdk_constructs.core.bundling import FUNCTIONS_DIR
+from cdk_constructs.core.compliance import acknowledge
 
-SCRIPT = Path(__file__).resolve().with_name("observability_canary_script.py")
+# Inlined as the canary's index.py: standard library and boto3 only (functions/canary).
+SCRIPT = FUNCTIONS_DIR / "canary" / "handler.py"
 RUNTIME = synthetics.Runtime.SYNTHETICS_PYTHON_SELENIUM_7_0
 # IANA reserves example.com for documentation; squrl's URL rules accept it and nobody is
 # harmed when a redirect to it is followed.
@@ -30,7 +30,7 @@ def api_key_parameter(env_name: str, configured: str | None) -> str:
 
 
 class LinkCanary(Construct):
-    """Runs the script in observability_canary_script.py against the environment's API."""
+    """Runs functions/canary/handler.py against the environment's API."""
 
     def __init__(
         self,
@@ -83,6 +83,8 @@ class LinkCanary(Construct):
             failure_retention_period=Duration.days(30),
         )
         stack = Stack.of(self)
+        artifacts = self.artifacts.node.default_child
+        assert isinstance(artifacts, s3.CfnBucket)
         role = self.canary.role
         for detail, reason in (
             (
@@ -92,7 +94,7 @@ class LinkCanary(Construct):
                 "supports a resource ARN.",
             ),
             (
-                f"Resource::<{stack.get_logical_id(self.artifacts.node.default_child)}.Arn>/*",
+                f"Resource::<{stack.get_logical_id(artifacts)}.Arn>/*",
                 "The canary writes each run's screenshots and logs under new keys in its own "
                 "artifacts bucket; the bucket is the boundary.",
             ),

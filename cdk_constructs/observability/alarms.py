@@ -1,4 +1,4 @@
-"""squrl's alarms for one region, the topic they page, and the environment's budget.
+"""squrl's alarms for one region (the topic they page is alarm_topic.py, the budget budget.py).
 
 Thresholds follow seed 004, tightened for a redirect service (docs/operations.md): 5xx over 1 %
 for 5 minutes, p99 over the SLO for 5 minutes, any Lambda throttle, DynamoDB throttles,
@@ -13,30 +13,26 @@ alone page the topic directly. Every alarm description links its runbook in docs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy, Stack
-from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_constructs.observability_metrics import ONE_MINUTE, MetricFactory
-from cdk_constructs.observability_sources import (
+from cdk_constructs.observability.metrics import ONE_MINUTE, MetricFactory
+from cdk_constructs.observability.runbooks import Runbooks
+from cdk_constructs.observability.sources import (
+    CREATE_ROUTES,
+    REDIRECT_ROUTES,
     AnalyticsSources,
     EdgeSources,
     FunctionSource,
     ObservedEnvironment,
     RegionSources,
 )
-from stacks.config import ObservabilityConfig
-
-RUNBOOK_DIR = Path(__file__).resolve().parent.parent / "docs" / "runbooks"
+from shared.contracts.names import CLOUDFRONT_REGION
+from squrl_config import ObservabilityConfig
 
 # Replication slower than this means reads in the replica regions serve stale or missing links.
 REPLICATION_LATENCY_MS = 2000
@@ -48,68 +44,6 @@ ERROR_RATE_PERCENT = 1
 SUSTAINED_MINUTES = 5
 # The regional and the CloudFront web ACL share one runbook; the alarm names the ACL.
 WAF_RUNBOOK = "waf-block-spike"
-
-
-class Runbooks:
-    """Alarm descriptions point at docs/runbooks/<slug>.md, which must exist."""
-
-    def __init__(self, base_url: str | None) -> None:
-        self._base = base_url
-
-    def link(self, slug: str) -> str:
-        if not (RUNBOOK_DIR / f"{slug}.md").is_file():
-            raise FileNotFoundError(f"alarm {slug!r} has no runbook at docs/runbooks/{slug}.md")
-        if self._base:
-            return f"{self._base}/{slug}.md"
-        return f"docs/runbooks/{slug}.md"
-
-
-class AlarmTopic(Construct):
-    """The topic every paging alarm and the budget notify, encrypted with its own key.
-
-    CloudWatch and Budgets cannot publish to a topic encrypted with the AWS-managed SNS key, so
-    the topic has a customer-managed key whose policy lets those two services use it.
-    """
-
-    def __init__(
-        self, scope: Construct, construct_id: str, *, env_name: str, email: str | None
-    ) -> None:
-        super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"squrl {env_name} alarm topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        for service in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com"):
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal(service)],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                )
-            )
-        self.topic = sns.Topic(
-            self,
-            "Topic",
-            topic_name=f"squrl-{env_name}-alarms",
-            display_name=f"squrl {env_name} alarms",
-            master_key=self.key,
-            enforce_ssl=True,
-        )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
-        if email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
 
 class RegionAlarms(Construct):
@@ -154,7 +88,7 @@ class RegionAlarms(Construct):
                 self._clicks(observed.analytics)
             if canary_name is not None:
                 self._canary(canary_name)
-        if observed.edge is not None and region == "us-east-1":
+        if observed.edge is not None and region == CLOUDFRONT_REGION:
             self._edge(observed.edge)
 
     # Building blocks ---------------------------------------------------------------------
@@ -302,7 +236,7 @@ class RegionAlarms(Construct):
     def _latency(self, sources: RegionSources) -> None:
         members: list[cw.IAlarm] = []
         settings = self._settings
-        redirect = self._route_p99(sources, ["GET /{code}", "HEAD /{code}"])
+        redirect = self._route_p99(sources, REDIRECT_ROUTES)
         if redirect is not None:
             members.append(
                 self._alarm(
@@ -314,7 +248,7 @@ class RegionAlarms(Construct):
                     pages=False,
                 )
             )
-        create = self._route_p99(sources, ["POST /urls", "POST /create"])
+        create = self._route_p99(sources, CREATE_ROUTES)
         if create is not None:
             members.append(
                 self._alarm(
@@ -505,49 +439,7 @@ class RegionAlarms(Construct):
             )
 
 
-def environment_budget(
-    scope: Construct, *, env_name: str, limit_usd: float, topic: sns.ITopic
-) -> budgets.CfnBudget:
-    """A monthly cost budget for the environment's account, alerting the alarm topic.
-
-    Each environment has its own account in cdk.json, so the budget covers the whole account:
-    a tag filter would need the tag activated for cost allocation first and would read $0
-    until then, which is a silent failure for a guard.
-    """
-
-    def notify(kind: str, percent: float) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
-        return budgets.CfnBudget.NotificationWithSubscribersProperty(
-            notification=budgets.CfnBudget.NotificationProperty(
-                notification_type=kind,
-                comparison_operator="GREATER_THAN",
-                threshold=percent,
-                threshold_type="PERCENTAGE",
-            ),
-            subscribers=[
-                budgets.CfnBudget.SubscriberProperty(
-                    subscription_type="SNS", address=topic.topic_arn
-                )
-            ],
-        )
-
-    return budgets.CfnBudget(
-        scope,
-        "Budget",
-        budget=budgets.CfnBudget.BudgetDataProperty(
-            budget_name=f"squrl-{env_name}",
-            budget_type="COST",
-            time_unit="MONTHLY",
-            budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
-        ),
-        notifications_with_subscribers=[
-            notify("ACTUAL", 80),
-            notify("ACTUAL", 100),
-            notify("FORECASTED", 100),
-        ],
-    )
-
-
-def _sum_per_minute(using: dict[str, cw.IMetric], label: str) -> cw.MathExpression:
+def _sum_per_minute(using: Mapping[str, cw.IMetric], label: str) -> cw.MathExpression:
     """The per-minute sum of several metrics, a missing datapoint counting as zero."""
     return cw.MathExpression(
         expression=" + ".join(f"FILL({key}, 0)" for key in using),

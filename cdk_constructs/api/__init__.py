@@ -1,0 +1,1 @@
+"""The regional REST API and its web ACL."""

@@ -1,0 +1,1 @@
+"""The click pipeline: the counting consumer, the data lake, regional click-line shipping."""

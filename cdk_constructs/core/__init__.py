@@ -1,0 +1,1 @@
+"""What every domain builds on: functions, bundling, compliance, the table, DAX, WAF rules."""

@@ -1,0 +1,1 @@
+"""CloudFront's side: the Lambda@Edge redirect, the format function, real-time logs, the ACL."""

@@ -1,0 +1,1 @@
+"""Dashboards, alarms and what they page, the budget and the end-to-end canary."""

@@ -1,0 +1,52 @@
+"""squrl's configuration: typed environments (`models`) read from the CDK context (`context`).
+
+The layer under the constructs: app.py, stacks/ and cdk_constructs/ import it, and it imports
+nothing of theirs (pydantic and shared.contracts only), so tests and tools can read cdk.json
+without loading the CDK.
+"""
+
+from squrl_config.context import (
+    CONTEXT_KEY,
+    ENV_SELECTOR_KEY,
+    ConfigError,
+    load_config,
+    select_environments,
+)
+from squrl_config.models import (
+    LOG_RETENTION_DAYS,
+    PRICE_CLASSES,
+    AnalyticsConfig,
+    ApiConfig,
+    DaxConfig,
+    EdgeConfig,
+    EnvironmentConfig,
+    FunctionsConfig,
+    FunctionSettings,
+    ObservabilityConfig,
+    PriceClass,
+    SqurlConfig,
+    WafConfig,
+    minimum_price_class,
+)
+
+__all__ = [
+    "CONTEXT_KEY",
+    "ENV_SELECTOR_KEY",
+    "LOG_RETENTION_DAYS",
+    "PRICE_CLASSES",
+    "AnalyticsConfig",
+    "ApiConfig",
+    "ConfigError",
+    "DaxConfig",
+    "EdgeConfig",
+    "EnvironmentConfig",
+    "FunctionSettings",
+    "FunctionsConfig",
+    "ObservabilityConfig",
+    "PriceClass",
+    "SqurlConfig",
+    "WafConfig",
+    "load_config",
+    "minimum_price_class",
+    "select_environments",
+]
