@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("shared", "functions", "stacks", "cdk_constructs", "devserver", "bench")
+PACKAGES = ("shared", "functions", "stacks", "cdk_constructs", "squrl_config", "devserver", "bench")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -57,6 +57,10 @@ def test_the_repository_keeps_every_contract() -> None:
         ("shared/contracts/table.py", "from shared.settings import settings", "runtime library"),
         # Runtime code importing the CDK.
         ("shared/links/service.py", "import aws_cdk", "Runtime code never imports"),
+        # A layer pointing up across the top-level packages.
+        ("squrl_config/models.py", "import stacks.data_stack", "Layers only point down"),
+        ("cdk_constructs/core/compliance.py", "import stacks", "Layers only point down"),
+        ("stacks/data_stack.py", "import app", "Nothing imports app.py"),
         # A cycle between two modules of one package.
         ("shared/clicks/events.py", "from shared.clicks import producer", "No import cycles"),
     ],
