@@ -44,6 +44,18 @@ class EnvironmentStacks:
 
 def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
     stacks = EnvironmentStacks(config=config)
+    build_data_and_apis(app, config, stacks)
+    if config.edge.enabled:
+        stacks.edge = EdgeStack(app, config=config, apis=stacks.api)
+        for api in stacks.api.values():
+            stacks.edge.add_stack_dependency(api, "its origins are the regional APIs")
+    if config.analytics.enabled:
+        build_analytics(app, config, stacks)
+    build_observability(app, config, stacks)
+    return stacks
+
+
+def build_data_and_apis(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:
     for region in config.serving_regions:
         if DataStack.needed(config, region):
             stacks.data[region] = DataStack(app, config=config, region=region)
@@ -57,20 +69,17 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
         if region != config.home_region:
             # A regional cache needs its replica, which the home region's table creates.
             data.add_stack_dependency(stacks.home_data, "the local replica exists first")
-    if config.edge.enabled:
-        stacks.edge = EdgeStack(app, config=config, apis=stacks.api)
-        for api in stacks.api.values():
-            stacks.edge.add_stack_dependency(api, "its origins are the regional APIs")
-    if config.analytics.enabled:
-        build_analytics(app, config, stacks)
+
+
+def build_observability(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:
     observed = observe(
         config,
         [stacks.api[region].sources() for region in config.serving_regions],
         edge=stacks.edge.sources() if stacks.edge else None,
         analytics=stacks.analytics.sources() if stacks.analytics else None,
     )
+    home_api = stacks.api[config.home_region]
     for region in config.serving_regions:
-        home_api = stacks.api[config.home_region]
         observability = ObservabilityStack(
             app,
             config=config,
@@ -87,7 +96,6 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
         if stacks.edge is not None and region == stacks.edge.region:
             observability.add_stack_dependency(stacks.edge, "its alarms read the distribution")
         stacks.observability[region] = observability
-    return stacks
 
 
 def build_analytics(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:
