@@ -313,12 +313,13 @@ class ClickCounter:
     def _count_code(self, code: str, batch: _Batch, mark: str) -> _CodeResult:
         """The link item, then the stats item: no stats item is written for a missing link."""
         result = _CodeResult()
+        # The code's clicks in the whole batch: what each item gets unless its mark is in it.
+        whole = batch.counts_after(code, batch.first - 1)
         try:
-            self._write_item(code, code, batch, mark, result)
-            self._write_item(stats_key(code), code, batch, mark, result)
+            self._write_item(code, code, batch, mark, whole, result)
+            self._write_item(stats_key(code), code, batch, mark, whole, result)
         except _LinkMissing:
-            counts = batch.counts_after(code, batch.first - 1)
-            result.missing = counts.human + counts.bots
+            result.missing = whole.human + whole.bots
             # The clicks have nowhere to go, and writing them would create a stray item.
             logger.warning("dropped %d clicks for missing link %s", result.missing, code)
         except Exception as error:
@@ -326,22 +327,26 @@ class ClickCounter:
         return result
 
     def _write_item(
-        self, key: str, code: str, batch: _Batch, mark: str, result: _CodeResult
+        self,
+        key: str,
+        code: str,
+        batch: _Batch,
+        mark: str,
+        whole: CodeCounts,
+        result: _CodeResult,
     ) -> None:
         is_link = key == code
         # The item's mark as last seen, once an update was refused for it.
         seen: int | None = None
         fold = False
         for _ in range(MAX_MARK_RACES):
-            counts = batch.counts_after(code, batch.first - 1 if seen is None else seen)
+            counts = whole if seen is None else batch.counts_after(code, seen)
             if not (counts.human + counts.bots if is_link else counts.human):
                 return
-            if fold:
-                counts.fold_referrers(keep=0)
-            elif len(counts.breakdown) > MAX_COUNTERS_PER_UPDATE:
-                # More distinct counters than one expression holds: keep the largest referrers.
-                counts.fold_referrers(keep=MAX_COUNTERS_PER_UPDATE // 2)
-            request = (_link_update if is_link else _stats_update)(self.table_name, code, counts)
+            if is_link:
+                request = _link_update(self.table_name, code, counts)
+            else:
+                request = _stats_update(self.table_name, code, counts, fold=fold)
             _guard_with_mark(request, mark, batch, seen, require_item=is_link)
             try:
                 self.client.update_item(**request)
@@ -351,9 +356,10 @@ class ClickCounter:
                     # referrers for the code are counted as one bucket.
                     fold = True
                     continue
-                if seen is None:
-                    result.already_counted += 1
+                refused_at = seen
                 seen = _mark_of_refused(error, mark, require_item=is_link)
+                if refused_at is None:
+                    result.already_counted += 1
                 if seen is not None and seen >= batch.last:
                     return
                 continue
@@ -457,7 +463,12 @@ def _link_update(table_name: str, code: str, counts: CodeCounts) -> dict[str, An
     }
 
 
-def _stats_update(table_name: str, code: str, counts: CodeCounts) -> dict[str, Any]:
+def _stats_update(table_name: str, code: str, counts: CodeCounts, *, fold: bool) -> dict[str, Any]:
+    if fold:
+        counts.fold_referrers(keep=0)
+    elif len(counts.breakdown) > MAX_COUNTERS_PER_UPDATE:
+        # More distinct counters than one expression holds: keep the largest referrers.
+        counts.fold_referrers(keep=MAX_COUNTERS_PER_UPDATE // 2)
     names, values, parts = {}, {}, []
     for index, (name, clicks) in enumerate(sorted(counts.breakdown.items())):
         names[f"#{index}"] = name
