@@ -1,28 +1,37 @@
-"""Click counters, the write side: how a batch of stream records becomes a few atomic writes.
+"""Click counters, the write side: how a batch of stream records becomes one write per counter.
 
 Layout (all in the links table, so every replica serves stats locally; the names are
 shared.contracts.table's, and shared.clicks.stats reads them):
 - the link item `{code}` carries `click_count` (human clicks) and `bot_clicks`, both lifetime;
 - the stats item `stats#{code}` carries the human breakdown as flat numeric attributes:
   `d:YYYY-MM-DD` per UTC day, `r:<referrer host>`, `c:<country>` and `v:<device class>`;
-- the checkpoint item `checkpoint#{stream}#{shard}` marks the last record (or record part)
-  counted.
+- both carry a progress mark per stream shard that has counted clicks into them,
+  `m:<hash of stream and shard>`: the sequence number up to which that shard's records are in
+  this item's counters;
+- the checkpoint item `checkpoint#{stream}#{shard}` marks the last record counted into every
+  item, so a batch delivered again is skipped with one read.
 `#` is outside the short-code alphabet, so neither kind of key can ever be a short code, and the
 redirect answers such a path with 404 before reading the table. The breakdown lives apart from
 the link so the link item, which every redirect reads, stays small.
 
-A batch from one shard is committed in chunks. Each chunk is one TransactWriteItems: one `ADD`
-per code on the link item, one `ADD` per code on its stats item, and the checkpoint moved from
-the value read to the chunk's last sequence number under a condition. A redelivered record is
-at or below the checkpoint and is skipped, so the consumer itself never counts a record twice;
-what remains is a producer delivering the same click twice in different batches (docs/analytics.md).
+A batch from one shard is added up per code across the whole batch, and each counter item gets
+one plain UpdateItem: `ADD` of its counts and `SET` of its mark to the batch's last sequence
+number, under the condition that the mark is below the batch's first record. A mark at or past
+that record means this item already holds some of the batch (Lambda retried, bisected or
+redelivered it, or another invocation raced this one): the update is rebuilt from the records
+after the mark and made under the condition that the mark is still the one seen. Each item is
+thereby counted exactly once per record on its own, whatever the batch boundaries, and no write
+is spent on bookkeeping but the checkpoint's one per batch. What remains is a producer delivering
+the same click twice in different batches (docs/analytics.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,20 +54,49 @@ from shared.contracts.table import (
 
 logger = logging.getLogger(__name__)
 
-# TransactWriteItems takes at most 100 actions: the checkpoint plus two per code.
-MAX_CODES_PER_TRANSACTION = 49
+# The progress mark's attribute on a counter item: this prefix and a hash of stream and shard
+# (12 hex digits: short, as every redirect reads the link item, and no collision in practice
+# among the few shards a stream ever has). The checkpoint item names the attribute it goes with.
+MARK_PREFIX = "m:"
+MARK_HASH_BYTES = 6
 # An update expression may be at most 4 KB; "#n :n, " per counter leaves room for this many.
 MAX_COUNTERS_PER_UPDATE = 300
-# Kinesis sequence numbers are decimal strings of varying length; padded, they compare as text.
+# Counter items are written this many at a time: botocore's default connection pool size, and
+# enough to write a long-tail batch (hundreds of codes) in well under a second.
+MAX_PARALLEL_WRITES = 10
+# How often one item's update is rebuilt because its mark moved under it (another invocation).
+MAX_MARK_RACES = 3
+# The checkpoint's format: a padded sequence number and a part. Kinesis sequence numbers are
+# decimal strings of varying length; padded, they compare as text. The part is always the last
+# one since records are no longer split, and stays so that checkpoints written before compare.
 SEQUENCE_WIDTH = 80
 LAST_PART = "99999"
 # A checkpoint outlives the stream's retention (at most 365 days) and then expires by TTL.
 CHECKPOINT_TTL_SECONDS = 400 * 86400
-MAX_CHECKPOINT_RACES = 3
+_SIZE_LIMIT_MESSAGE = "maximum allowed size"
 
 
 def padded(sequence_number: str) -> str:
     return sequence_number.zfill(SEQUENCE_WIDTH)
+
+
+def checkpoint_mark(sequence_number: str) -> str:
+    return f"{padded(sequence_number)}:{LAST_PART}"
+
+
+def mark_attribute(stream: str, shard: str) -> str:
+    digest = hashlib.blake2b(f"{stream}#{shard}".encode(), digest_size=MARK_HASH_BYTES)
+    return MARK_PREFIX + digest.hexdigest()
+
+
+def mark_value(sequence: int) -> str:
+    """A sequence number as text that DynamoDB orders as numbers: its length, then its digits."""
+    digits = str(sequence)
+    return f"{len(digits):03d}{digits}"
+
+
+def mark_sequence(value: str) -> int:
+    return int(value[3:])
 
 
 @dataclass(frozen=True)
@@ -106,34 +144,6 @@ def aggregate(events: Iterable[ClickEvent]) -> dict[str, CodeCounts]:
 
 
 @dataclass
-class _Piece:
-    """A record, or one part of a record too large for one transaction, with its progress mark."""
-
-    record: StreamRecord
-    events: list[ClickEvent]
-    mark: str
-    poison: str | None = None
-    # Which part of its record this is (1-based) and of how many.
-    part: int = 1
-    parts: int = 1
-
-
-def _mark(sequence_number: str, part: int | None) -> str:
-    # The checkpoint orders pieces: a record's parts, then the record as done.
-    return f"{padded(sequence_number)}:{LAST_PART if part is None else f'{part:05d}'}"
-
-
-@dataclass
-class _Chunk:
-    pieces: list[_Piece] = field(default_factory=list)
-    counts: dict[str, CodeCounts] = field(default_factory=dict)
-
-    @property
-    def last_mark(self) -> str:
-        return self.pieces[-1].mark
-
-
-@dataclass
 class BatchOutcome:
     """What a batch did; `failed_from` is the first sequence number Lambda must deliver again."""
 
@@ -143,13 +153,51 @@ class BatchOutcome:
     duplicate_clicks: int = 0
     poison_records: int = 0
     missing_link_clicks: int = 0
-    transactions: int = 0
+    # Counter items whose mark showed they already held some of this batch's records.
+    already_counted_items: int = 0
     item_writes: int = 0
     failed_from: str | None = None
 
 
-class CheckpointMoved(Exception):
-    """Another invocation committed this shard past what this one read."""
+@dataclass
+class _Batch:
+    """The records after the checkpoint: each code's clicks with their record's sequence number."""
+
+    records: list[StreamRecord] = field(default_factory=list)
+    clicks: dict[str, list[tuple[int, ClickEvent]]] = field(default_factory=dict)
+    # The sequence number of the first record with a click on each code, as delivered.
+    first_record: dict[str, str] = field(default_factory=dict)
+    poison: list[tuple[StreamRecord, str]] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return int(self.records[0].sequence_number)
+
+    @property
+    def last(self) -> int:
+        return int(self.records[-1].sequence_number)
+
+    def counts_after(self, code: str, mark: int) -> CodeCounts:
+        """The code's clicks in records after `mark`."""
+        counts = CodeCounts()
+        for sequence, event in self.clicks[code]:
+            if sequence > mark:
+                counts.add(event)
+        return counts
+
+
+@dataclass
+class _CodeResult:
+    human: int = 0
+    bots: int = 0
+    missing: int = 0
+    already_counted: int = 0
+    writes: int = 0
+    error: Exception | None = None
+
+
+class _LinkMissing(Exception):
+    """The link was deleted, or expired and removed by TTL."""
 
 
 DeadLetter = Callable[[list[dict[str, Any]]], None]
@@ -164,104 +212,163 @@ class ClickCounter:
         table_name: str,
         dead_letter: DeadLetter,
         clock: Callable[[], float],
+        parallel_writes: int = MAX_PARALLEL_WRITES,
     ):
         self.client = client
         self.table_name = table_name
         self.dead_letter = dead_letter
         self.clock = clock
+        self.parallel_writes = parallel_writes
 
     def count(self, stream: str, shard: str, records: Sequence[StreamRecord]) -> BatchOutcome:
+        outcome = BatchOutcome()
         key = checkpoint_key(stream, shard)
-        for _ in range(MAX_CHECKPOINT_RACES):
-            outcome = BatchOutcome()
-            committed = self._read_checkpoint(key)
+        batch = self._decode(records, self._read_checkpoint(key), outcome)
+        if not batch.records:
+            return outcome
+        if batch.poison:
             try:
-                self._count_after(stream, shard, key, committed, records, outcome)
-                return outcome
-            except CheckpointMoved:
-                logger.warning(
-                    "the checkpoint of %s moved during the batch; reading it again", shard
+                # Before any count: a failure here delivers the batch again, so a poison record
+                # may reach the queue twice but is never lost past the checkpoint.
+                self.dead_letter(
+                    [_dead_letter_entry(stream, shard, r, why) for r, why in batch.poison]
                 )
-        raise RuntimeError(f"the checkpoint of {shard} kept moving; the batch will be retried")
+            except Exception:
+                logger.exception("could not set aside the poison records of shard %s", shard)
+                outcome.failed_from = batch.records[0].sequence_number
+                return outcome
+            outcome.poison_records = len(batch.poison)
+        mark = mark_attribute(stream, shard)
+        codes = sorted(batch.clicks)
+        results = self._count_codes(codes, batch, mark)
+        failed = []
+        for code, result in zip(codes, results, strict=True):
+            outcome.human_clicks += result.human
+            outcome.bot_clicks += result.bots
+            outcome.missing_link_clicks += result.missing
+            outcome.already_counted_items += result.already_counted
+            outcome.item_writes += result.writes
+            if result.error is not None:
+                failed.append(code)
+        if failed:
+            # Every record before the first one holding a click on a failed code is counted in
+            # full; Lambda delivers the rest again, and the marks skip what each item holds.
+            outcome.failed_from = min((batch.first_record[c] for c in failed), key=int)
+            first_error = next(r.error for r in results if r.error is not None)
+            logger.error(
+                "could not count the clicks on %d of %d codes of shard %s (first %s); delivering "
+                "again from record %s",
+                len(failed),
+                len(codes),
+                shard,
+                failed[0],
+                outcome.failed_from,
+                exc_info=first_error,
+            )
+            return outcome
+        self._move_checkpoint(key, batch.records[-1].sequence_number, mark, outcome)
+        return outcome
 
-    def _count_after(
-        self,
-        stream: str,
-        shard: str,
-        key: str,
-        committed: str | None,
-        records: Sequence[StreamRecord],
-        outcome: BatchOutcome,
-    ) -> None:
+    def _decode(
+        self, records: Sequence[StreamRecord], committed: str | None, outcome: BatchOutcome
+    ) -> _Batch:
+        batch = _Batch()
         seen: set[str] = set()
-        pieces: list[_Piece] = []
         for record in records:
-            if committed is not None and _mark(record.sequence_number, None) <= committed:
+            if committed is not None and checkpoint_mark(record.sequence_number) <= committed:
                 outcome.skipped_records += 1
                 continue
-            for piece in self._pieces(record, seen, outcome):
-                if committed is None or piece.mark > committed:
-                    pieces.append(piece)
-        for chunk in _chunks(pieces):
+            batch.records.append(record)
             try:
-                poison = [piece for piece in chunk.pieces if piece.poison is not None]
-                if poison:
-                    # Before the commit: a failure here retries the chunk, so a poison record
-                    # may reach the queue twice but is never lost past the checkpoint.
-                    self.dead_letter([_dead_letter_entry(stream, shard, p) for p in poison])
-                self._commit(key, committed, chunk, outcome)
-                outcome.poison_records += len(poison)
-            except CheckpointMoved:
-                raise
-            except Exception:
-                # The record named is where a replay starts (docs/runbooks/dlq-messages.md); a
-                # part other than the first means that record's earlier parts were counted.
-                first = chunk.pieces[0]
-                logger.exception(
-                    "could not count a chunk of shard %s from record %s (part %d of %d)",
-                    shard,
-                    first.record.sequence_number,
-                    first.part,
-                    first.parts,
-                )
-                # Lambda delivers this record and everything after it again; the parts of it
-                # already committed are behind the checkpoint and are skipped.
-                outcome.failed_from = chunk.pieces[0].record.sequence_number
-                return
-            committed = chunk.last_mark
-
-    def _pieces(self, record: StreamRecord, seen: set[str], outcome: BatchOutcome) -> list[_Piece]:
-        try:
-            events = decode_record(record.data)
-        except Exception as error:  # a record that breaks the decoder must not block the shard
-            reason = unreadable_reason(error)
-            if not isinstance(error, PoisonRecord):
-                # Not logger.exception: the exception's message may quote the record.
-                logger.error(
-                    "decoding record %s failed: %s\n%s",
-                    record.sequence_number,
-                    reason,
-                    error_frames(error),
-                )
-            return [_Piece(record, [], _mark(record.sequence_number, None), reason)]
-        unique = []
-        for event in events:
-            if event.id in seen:
-                outcome.duplicate_clicks += 1
+                events = decode_record(record.data)
+            except Exception as error:  # a record that breaks the decoder must not block the shard
+                reason = unreadable_reason(error)
+                if not isinstance(error, PoisonRecord):
+                    # Not logger.exception: the exception's message may quote the record.
+                    logger.error(
+                        "decoding record %s failed: %s\n%s",
+                        record.sequence_number,
+                        reason,
+                        error_frames(error),
+                    )
+                batch.poison.append((record, reason))
                 continue
-            seen.add(event.id)
-            unique.append(event)
-        parts = _split(unique)
-        return [
-            _Piece(
-                record,
-                part,
-                _mark(record.sequence_number, None if index == len(parts) - 1 else index),
-                part=index + 1,
-                parts=len(parts),
-            )
-            for index, part in enumerate(parts)
-        ]
+            sequence = int(record.sequence_number)
+            for event in events:
+                if event.id in seen:
+                    outcome.duplicate_clicks += 1
+                    continue
+                seen.add(event.id)
+                batch.clicks.setdefault(event.code, []).append((sequence, event))
+                batch.first_record.setdefault(event.code, record.sequence_number)
+        return batch
+
+    def _count_codes(self, codes: list[str], batch: _Batch, mark: str) -> list[_CodeResult]:
+        if self.parallel_writes <= 1 or len(codes) <= 1:
+            return [self._count_code(code, batch, mark) for code in codes]
+        workers = min(self.parallel_writes, len(codes))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="counter") as pool:
+            return list(pool.map(lambda code: self._count_code(code, batch, mark), codes))
+
+    def _count_code(self, code: str, batch: _Batch, mark: str) -> _CodeResult:
+        """The link item, then the stats item: no stats item is written for a missing link."""
+        result = _CodeResult()
+        # The code's clicks in the whole batch: what each item gets unless its mark is in it.
+        whole = batch.counts_after(code, batch.first - 1)
+        try:
+            self._write_item(code, code, batch, mark, whole, result)
+            self._write_item(stats_key(code), code, batch, mark, whole, result)
+        except _LinkMissing:
+            result.missing = whole.human + whole.bots
+            # The clicks have nowhere to go, and writing them would create a stray item.
+            logger.warning("dropped %d clicks for missing link %s", result.missing, code)
+        except Exception as error:
+            result.error = error
+        return result
+
+    def _write_item(
+        self,
+        key: str,
+        code: str,
+        batch: _Batch,
+        mark: str,
+        whole: CodeCounts,
+        result: _CodeResult,
+    ) -> None:
+        is_link = key == code
+        # The item's mark as last seen, once an update was refused for it.
+        seen: int | None = None
+        fold = False
+        for _ in range(MAX_MARK_RACES):
+            counts = whole if seen is None else batch.counts_after(code, seen)
+            if not (counts.human + counts.bots if is_link else counts.human):
+                return
+            if is_link:
+                request = _link_update(self.table_name, code, counts)
+            else:
+                request = _stats_update(self.table_name, code, counts, fold=fold)
+            _guard_with_mark(request, mark, batch, seen, require_item=is_link)
+            try:
+                self.client.update_item(**request)
+            except ClientError as error:
+                if not is_link and not fold and _is_size_limit(error):
+                    # The stats item would pass DynamoDB's 400 KB item limit: this batch's new
+                    # referrers for the code are counted as one bucket.
+                    fold = True
+                    continue
+                refused_at = seen
+                seen = _mark_of_refused(error, mark, require_item=is_link)
+                if refused_at is None:
+                    result.already_counted += 1
+                if seen is not None and seen >= batch.last:
+                    return
+                continue
+            result.writes += 1
+            if is_link:
+                result.human += counts.human
+                result.bots += counts.bots
+            return
+        raise RuntimeError(f"the mark on {key} kept moving")
 
     def _read_checkpoint(self, key: str) -> str | None:
         item = self.client.get_item(
@@ -271,203 +378,128 @@ class ClickCounter:
         ).get("Item")
         return item["seq"]["S"] if item else None
 
-    def _commit(
-        self, key: str, committed: str | None, chunk: _Chunk, outcome: BatchOutcome
+    def _move_checkpoint(
+        self, key: str, sequence_number: str, mark: str, outcome: BatchOutcome
     ) -> None:
-        counts = {code: _copy(c) for code, c in chunk.counts.items()}
-        for _ in range(len(counts) + 2):
-            actions = [self._checkpoint_action(key, committed, chunk.last_mark)]
-            targets: list[tuple[str, str]] = []
-            for code, code_counts in counts.items():
-                actions.append(_link_action(self.table_name, code, code_counts))
-                targets.append(("link", code))
-                if code_counts.human:
-                    actions.append(_stats_action(self.table_name, code, code_counts))
-                    targets.append(("stats", code))
-            try:
-                self.client.transact_write_items(TransactItems=actions)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if not reasons:
-                    raise
-                if reasons[0] == "ConditionalCheckFailed":
-                    raise CheckpointMoved() from None
-                if not _drop_or_fold(counts, targets, reasons[1:], outcome):
-                    raise
-                continue
-            outcome.transactions += 1
-            outcome.item_writes += len(actions)
-            for code_counts in counts.values():
-                outcome.human_clicks += code_counts.human
-                outcome.bot_clicks += code_counts.bots
-            return
-        raise RuntimeError("a chunk's transaction kept being cancelled")
-
-    def _checkpoint_action(self, key: str, committed: str | None, mark: str) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            ":seq": {"S": mark},
-            ":exp": {"N": str(int(self.clock()) + CHECKPOINT_TTL_SECONDS)},
-        }
-        if committed is None:
-            condition = "attribute_not_exists(#seq)"
-        else:
-            condition = "#seq = :committed"
-            values[":committed"] = {"S": committed}
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": {PARTITION_KEY: {"S": key}},
-                "UpdateExpression": "SET #seq = :seq, #exp = :exp",
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#seq": "seq", "#exp": "expires_at"},
-                "ExpressionAttributeValues": values,
-            }
-        }
-
-
-def _drop_or_fold(
-    counts: dict[str, CodeCounts],
-    targets: list[tuple[str, str]],
-    reasons: list[str | None],
-    outcome: BatchOutcome,
-) -> bool:
-    """Adjust a cancelled chunk so it can commit; False when the cause is not one we can fix."""
-    fixed = False
-    for (kind, code), reason in zip(targets, reasons, strict=False):
-        if kind == "link" and reason == "ConditionalCheckFailed":
-            # The link was deleted (or expired and removed by TTL): its clicks have nowhere to
-            # go, and writing them would create a stray item.
-            dropped = counts.pop(code)
-            outcome.missing_link_clicks += dropped.human + dropped.bots
-            logger.warning(
-                "dropped %d clicks for missing link %s", dropped.human + dropped.bots, code
+        """Only a shortcut for batches delivered again: the marks keep the counts exact."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={PARTITION_KEY: {"S": key}},
+                UpdateExpression="SET #seq = :seq, #exp = :exp, #mark = :mark",
+                ConditionExpression="attribute_not_exists(#seq) OR #seq < :seq",
+                ExpressionAttributeNames={"#seq": "seq", "#exp": "expires_at", "#mark": "mark"},
+                ExpressionAttributeValues={
+                    ":seq": {"S": checkpoint_mark(sequence_number)},
+                    ":exp": {"N": str(int(self.clock()) + CHECKPOINT_TTL_SECONDS)},
+                    ":mark": {"S": mark},
+                },
             )
-            fixed = True
-        elif kind == "stats" and reason == "ValidationError" and code in counts:
-            # The stats item would pass DynamoDB's 400 KB item limit: from now on this code's
-            # new referrers in the chunk are counted as one bucket.
-            counts[code].fold_referrers(keep=0)
-            fixed = True
-    return fixed
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                # Everything is counted; the next batch moves the checkpoint past this one.
+                logger.warning("could not move the checkpoint of %s: %s", key, error)
+            return
+        outcome.item_writes += 1
 
 
-def _link_action(table_name: str, code: str, counts: CodeCounts) -> dict[str, Any]:
-    parts, values = [], {}
+def _is_size_limit(error: ClientError) -> bool:
+    reason = error.response.get("Error", {})
+    return reason.get("Code") == "ValidationException" and _SIZE_LIMIT_MESSAGE in reason.get(
+        "Message", ""
+    )
+
+
+def _mark_of_refused(error: ClientError, mark: str, *, require_item: bool) -> int | None:
+    """The item's mark from a conditional update's refusal; raises any other error."""
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        raise error
+    response: dict[str, Any] = dict(error.response)
+    old: dict[str, Any] = response.get("Item") or {}
+    if require_item and PARTITION_KEY not in old:
+        raise _LinkMissing() from None
+    value = old.get(mark, {}).get("S")
+    return None if value is None else mark_sequence(value)
+
+
+def _guard_with_mark(
+    request: dict[str, Any], mark: str, batch: _Batch, seen: int | None, *, require_item: bool
+) -> None:
+    """Set the item's mark to the batch's last record, if it is still below what is added."""
+    request["UpdateExpression"] = "SET #mark = :last " + request["UpdateExpression"]
+    names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+    names["#mark"] = mark
+    values[":last"] = {"S": mark_value(batch.last)}
+    if seen is None:
+        condition = "(attribute_not_exists(#mark) OR #mark < :first)"
+        values[":first"] = {"S": mark_value(batch.first)}
+    else:
+        condition = "#mark = :seen"
+        values[":seen"] = {"S": mark_value(seen)}
+    if require_item:
+        names["#pk"] = PARTITION_KEY
+        condition = f"attribute_exists(#pk) AND {condition}"
+    request["ConditionExpression"] = condition
+    # The item as it was, so a refused update says why without another read.
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+
+
+def _link_update(table_name: str, code: str, counts: CodeCounts) -> dict[str, Any]:
+    parts, names, values = [], {}, {}
     if counts.human:
         parts.append("#human :human")
+        names["#human"] = CLICK_COUNT
         values[":human"] = {"N": str(counts.human)}
     if counts.bots:
         parts.append("#bots :bots")
-        values[":bots"] = {"N": str(counts.bots)}
-    names = {"#pk": PARTITION_KEY}
-    if counts.human:
-        names["#human"] = CLICK_COUNT
-    if counts.bots:
         names["#bots"] = BOT_CLICKS
+        values[":bots"] = {"N": str(counts.bots)}
     return {
-        "Update": {
-            "TableName": table_name,
-            "Key": {PARTITION_KEY: {"S": code}},
-            "UpdateExpression": "ADD " + ", ".join(parts),
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        "TableName": table_name,
+        "Key": {PARTITION_KEY: {"S": code}},
+        "UpdateExpression": "ADD " + ", ".join(parts),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
 
 
-def _stats_action(table_name: str, code: str, counts: CodeCounts) -> dict[str, Any]:
+def _stats_update(table_name: str, code: str, counts: CodeCounts, *, fold: bool) -> dict[str, Any]:
+    if fold:
+        counts.fold_referrers(keep=0)
+    elif len(counts.breakdown) > MAX_COUNTERS_PER_UPDATE:
+        # More distinct counters than one expression holds: keep the largest referrers.
+        counts.fold_referrers(keep=MAX_COUNTERS_PER_UPDATE // 2)
     names, values, parts = {}, {}, []
     for index, (name, clicks) in enumerate(sorted(counts.breakdown.items())):
         names[f"#{index}"] = name
         values[f":{index}"] = {"N": str(clicks)}
         parts.append(f"#{index} :{index}")
     return {
-        "Update": {
-            "TableName": table_name,
-            "Key": {PARTITION_KEY: {"S": stats_key(code)}},
-            "UpdateExpression": "ADD " + ", ".join(parts),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        "TableName": table_name,
+        "Key": {PARTITION_KEY: {"S": stats_key(code)}},
+        "UpdateExpression": "ADD " + ", ".join(parts),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
 
 
-def _fits(counts: dict[str, CodeCounts]) -> bool:
-    return len(counts) <= MAX_CODES_PER_TRANSACTION and all(
-        len(c.breakdown) <= MAX_COUNTERS_PER_UPDATE for c in counts.values()
-    )
-
-
-def _split(events: list[ClickEvent]) -> list[list[ClickEvent]]:
-    """A record's clicks in parts that each fit one transaction (one part, nearly always).
-
-    A log subscription record can hold thousands of clicks on hundreds of codes. Parts group
-    whole codes, in code order, so the same record always splits the same way.
-    """
-    counts = aggregate(events)
-    for code_counts in counts.values():
-        if len(code_counts.breakdown) > MAX_COUNTERS_PER_UPDATE:
-            # More distinct counters than one expression holds: keep the largest referrers.
-            code_counts.fold_referrers(keep=MAX_COUNTERS_PER_UPDATE // 2)
-    if _fits(counts):
-        return [events]
-    by_code: dict[str, list[ClickEvent]] = {}
-    for event in events:
-        by_code.setdefault(event.code, []).append(event)
-    parts: list[list[ClickEvent]] = []
-    part_codes: dict[str, CodeCounts] = {}
-    for code in sorted(by_code):
-        trial = {**part_codes, code: counts[code]}
-        if not _fits(trial):
-            parts.append([e for c in part_codes for e in by_code[c]])
-            trial = {code: counts[code]}
-        part_codes = trial
-    parts.append([e for c in part_codes for e in by_code[c]])
-    return parts
-
-
-def _chunks(pieces: list[_Piece]) -> Iterable[_Chunk]:
-    """Consecutive pieces grouped so each group fits one transaction."""
-    chunk = _Chunk()
-    for piece in pieces:
-        trial = {code: _copy(counts) for code, counts in chunk.counts.items()}
-        for event in piece.events:
-            trial.setdefault(event.code, CodeCounts()).add(event)
-        if not _fits(trial) and chunk.pieces:
-            yield chunk
-            chunk = _Chunk()
-            trial = aggregate(piece.events)
-        for counts in trial.values():
-            if len(counts.breakdown) > MAX_COUNTERS_PER_UPDATE:
-                counts.fold_referrers(keep=MAX_COUNTERS_PER_UPDATE // 2)
-        chunk.pieces.append(piece)
-        chunk.counts = trial
-    if chunk.pieces:
-        yield chunk
-
-
-def _copy(counts: CodeCounts) -> CodeCounts:
-    return CodeCounts(counts.human, counts.bots, Counter(counts.breakdown))
-
-
-def _dead_letter_entry(stream: str, shard: str, piece: _Piece) -> dict[str, Any]:
+def _dead_letter_entry(
+    stream: str, shard: str, record: StreamRecord, reason: str
+) -> dict[str, Any]:
     """Where to find a poison record in the stream again, and why; never the record itself.
 
     The payload holds the user agents and referrers the consumer exists to reduce, and the queue
     keeps messages for 14 days; the stream keeps the record for its retention, long enough for
     `get-shard-iterator --shard-iterator-type AT_SEQUENCE_NUMBER` (docs/runbooks/dlq-messages.md).
     """
-    arrived_at = piece.record.arrived_at
+    arrived_at = record.arrived_at
     return {
-        "reason": piece.poison,
+        "reason": reason,
         "stream": stream,
         "shard": shard,
-        "sequence_number": piece.record.sequence_number,
+        "sequence_number": record.sequence_number,
         "approximate_arrival": None if arrived_at is None else _iso(arrived_at),
-        "size_bytes": len(piece.record.data),
+        "size_bytes": len(record.data),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -40,22 +41,40 @@ DEAD_LETTER_FIELDS = {
 
 
 class CountingClient:
-    """The moto client, with every write kept for inspection and failures injected on demand."""
+    """The moto client, with every write kept for inspection and failures injected on demand.
+
+    `fail_updates` holds the indexes of UpdateItem calls refused before they reach the table,
+    `lose_answers` those applied whose answer is lost on the way back (a timeout after the
+    write), and every call from `crash_after` on is refused, as when a function stops midway.
+    """
 
     def __init__(self, client: Any):
         self._client = client
-        self.transactions: list[list[dict[str, Any]]] = []
-        self.fail_transactions: set[int] = set()
+        self._lock = threading.Lock()
+        self.updates: list[dict[str, Any]] = []
+        self.fail_updates: set[int] = set()
+        self.lose_answers: set[int] = set()
+        self.crash_after: int | None = None
 
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        attempt = len(self.transactions)
-        self.transactions.append(kwargs["TransactItems"])
-        if attempt in self.fail_transactions:
+    def update_item(self, **kwargs: Any) -> Any:
+        with self._lock:
+            attempt = len(self.updates)
+            self.updates.append(kwargs)
+        crashed = self.crash_after is not None and attempt >= self.crash_after
+        if attempt in self.fail_updates or crashed:
             raise ClientError(
                 {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-                "TransactWriteItems",
+                "UpdateItem",
             )
-        return self._client.transact_write_items(**kwargs)
+        response = self._client.update_item(**kwargs)
+        if attempt in self.lose_answers:
+            raise ClientError(
+                {"Error": {"Code": "RequestTimeout", "Message": "no answer"}}, "UpdateItem"
+            )
+        return response
+
+    def written_keys(self) -> list[str]:
+        return [update["Key"]["short_code"]["S"] for update in self.updates]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -136,12 +155,10 @@ def test_100000_clicks_on_one_code_are_one_update_per_batch(
             for i in range(batch_size)
         ]
         outcome = counter.count(STREAM, SHARD, records(events, batch * batch_size))
-        assert outcome.failed_from is None
-    assert len(client.transactions) == batches
-    for actions in client.transactions:
-        link_updates = [a for a in actions if a["Update"]["Key"]["short_code"]["S"] == "viral"]
-        assert len(link_updates) == 1
-        assert len(actions) == 3  # checkpoint, link counters, stats counters
+        assert outcome.failed_from is None and outcome.item_writes == 3
+    # Per batch: the link's counters, the stats item's counters, the checkpoint.
+    checkpoint = table.checkpoint_key(STREAM, SHARD)
+    assert client.written_keys() == ["viral", "stats#viral", checkpoint] * batches
     item = link(dynamodb, "viral")
     assert item["click_count"] == 90_000 and item["bot_clicks"] == 10_000
     body = stats_of(dynamodb, "viral")
@@ -165,26 +182,34 @@ def test_a_redelivered_batch_is_not_counted_again(
     assert link(dynamodb, "abc123")["click_count"] == 60
 
 
-def test_a_failed_chunk_is_retried_from_its_first_record_without_double_counting(
-    dynamodb: Any, client: CountingClient, counter: ClickCounter
+def test_a_failed_update_is_delivered_again_from_its_codes_first_record_without_double_counting(
+    dynamodb: Any, client: CountingClient, dead_letters: list[dict[str, Any]]
 ) -> None:
     codes = [f"code{n:03d}" for n in range(120)]
     for code in codes:
         put_link(dynamodb, code)
-    # 120 codes need three transactions of at most 49 codes; the second one fails.
+    # One writer, so the Nth update is a known item: link and stats item per code, in code order.
+    counter = ClickCounter(client, TABLE, dead_letters.extend, time.time, parallel_writes=1)
     batch = records([click(code, n) for n, code in enumerate(codes)])
-    client.fail_transactions = {1}
+    client.fail_updates = {60}  # the link of code030
     outcome = counter.count(STREAM, SHARD, batch)
-    assert outcome.failed_from == batch[49].sequence_number
-    assert outcome.human_clicks == 49
+    assert outcome.failed_from == batch[30].sequence_number
+    assert outcome.human_clicks == 119
     # What Lambda does with the answer: deliver again from the reported record.
     redelivery = [r for r in batch if int(r.sequence_number) >= int(outcome.failed_from)]
-    assert counter.count(STREAM, SHARD, redelivery).human_clicks == 71
+    again = counter.count(STREAM, SHARD, redelivery)
+    assert again.failed_from is None and again.human_clicks == 1
+    # code030's stats item, never written, is written now; the other 89 items hold their click.
+    assert again.item_writes == 3 and again.already_counted_items == 89 * 2
     assert all(link(dynamodb, code)["click_count"] == 1 for code in codes)
+    assert all(stats_of(dynamodb, code)["daily"][0]["clicks"] == 1 for code in codes)
 
 
-def test_a_record_with_too_many_codes_for_one_transaction_is_split_and_resumable(
-    dynamodb: Any, client: CountingClient, counter: ClickCounter, caplog: pytest.LogCaptureFixture
+def test_a_record_with_clicks_on_many_codes_is_resumed_without_double_counting(
+    dynamodb: Any,
+    client: CountingClient,
+    dead_letters: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     codes = [f"many{n:03d}" for n in range(130)]
     for code in codes:
@@ -194,15 +219,18 @@ def test_a_record_with_too_many_codes_for_one_transaction_is_split_and_resumable
             "5000", log_subscription_record([click(c, n) for n, c in enumerate(codes)], "g")
         )
     ]
-    client.fail_transactions = {2}
+    counter = ClickCounter(client, TABLE, dead_letters.extend, time.time, parallel_writes=1)
+    client.fail_updates = {101}  # the stats item of many050
     first = counter.count(STREAM, SHARD, one_record)
-    assert first.failed_from == "5000" and first.human_clicks == 98
-    # The log says how much of the record was counted: a replay must not start at its first part.
-    assert "could not count a chunk of shard" in caplog.text
-    assert "from record 5000 (part 3 of 3)" in caplog.text
+    assert first.failed_from == "5000" and first.human_clicks == 130
+    # The log names the record to deliver again and how many codes are still owed.
+    assert "could not count the clicks on 1 of 130 codes of shard" in caplog.text
+    assert "(first many050); delivering again from record 5000" in caplog.text
     second = counter.count(STREAM, SHARD, one_record)
-    assert second.failed_from is None and second.human_clicks == 32
+    assert second.failed_from is None and second.human_clicks == 0
+    assert second.item_writes == 2  # many050's stats item and the checkpoint
     assert sum(link(dynamodb, code)["click_count"] for code in codes) == 130
+    assert sum(stats_of(dynamodb, code)["daily"][0]["clicks"] for code in codes) == 130
     assert counter.count(STREAM, SHARD, one_record).skipped_records == 1
 
 
@@ -319,20 +347,21 @@ def test_a_concurrent_commit_is_noticed_and_the_batch_recounted(
 ) -> None:
     put_link(dynamodb, "abc123")
     batch = records([click("abc123", i) for i in range(4)])
-    original = client.transact_write_items
+    original = client.update_item
     raced = []
 
     def racing(**kwargs: Any) -> Any:
         if not raced:
-            # Another invocation commits the first two records just before this one.
+            # Another invocation counts the first two records just before this one writes.
             raced.append(True)
             ClickCounter(dynamodb, TABLE, list, time.time).count(STREAM, SHARD, batch[:2])
         return original(**kwargs)
 
-    client.transact_write_items = racing  # type: ignore[method-assign]
+    client.update_item = racing  # type: ignore[method-assign]
     outcome = counter.count(STREAM, SHARD, batch)
-    assert outcome.human_clicks == 2
+    assert outcome.human_clicks == 2 and outcome.already_counted_items == 2
     assert link(dynamodb, "abc123")["click_count"] == 4
+    assert stats_of(dynamodb, "abc123")["daily"] == [{"date": "2026-09-21", "clicks": 4}]
 
 
 def test_stats_split_human_breakdown_from_bots(dynamodb: Any, counter: ClickCounter) -> None:
@@ -419,7 +448,7 @@ def test_the_handler_names_the_first_record_to_deliver_again(
     module, _ = consumer
     put_link(dynamodb, "abc123")
     failing = CountingClient(dynamodb)
-    failing.fail_transactions = {0}
+    failing.fail_updates = {0}
     monkeypatch.setattr(module.counter, "client", failing)
     batch = records([click("abc123", i) for i in range(3)])
     response = module.handler(kinesis_event(batch), context("click_consumer"))
