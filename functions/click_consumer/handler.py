@@ -117,6 +117,8 @@ def _report(outcome: BatchOutcome, records: int) -> None:
         name=metric_names.REDELIVERED_RECORDS, unit=MetricUnit.Count, value=outcome.skipped_records
     )
     # What the batch cost in DynamoDB: items written (counters and the checkpoint).
-    metrics.add_metric(name="CounterItemWrites", unit=MetricUnit.Count, value=outcome.item_writes)
+    metrics.add_metric(
+        name=metric_names.COUNTER_ITEM_WRITES, unit=MetricUnit.Count, value=outcome.item_writes
+    )
     if outcome.failed_from is not None:
         metrics.add_metric(name=metric_names.FAILED_BATCHES, unit=MetricUnit.Count, value=1)

@@ -20,7 +20,7 @@ DUPLICATE_CLICKS = "DuplicateClicks"
 POISON_RECORDS = "PoisonRecords"
 CLICKS_FOR_MISSING_LINKS = "ClicksForMissingLinks"
 REDELIVERED_RECORDS = "RedeliveredRecords"
-COUNTER_TRANSACTIONS = "CounterTransactions"
+COUNTER_ITEM_WRITES = "CounterItemWrites"
 FAILED_BATCHES = "FailedBatches"
 
 # click_lake
