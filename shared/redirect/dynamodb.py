@@ -153,14 +153,16 @@ def sign(
 ) -> dict[str, str]:
     """The headers of a DynamoDB JSON request, signed as botocore's SigV4Auth signs them."""
     headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": amz_date}
+    # Lowercased names in sorted order; values trimmed as SigV4 asks (only the token could
+    # hold spaces: the others are constants or come from the endpoint URL and the clock).
+    canonical_headers = f"content-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n"
+    names = "content-type;host;x-amz-date;x-amz-target"
     if credentials.token:
         headers["X-Amz-Security-Token"] = credentials.token
+        canonical_headers += f"x-amz-security-token:{' '.join(credentials.token.split())}\n"
+        names = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
     headers["X-Amz-Target"] = TARGET
-    # Names sorted as written above; values trimmed as SigV4 asks ("Trimall").
-    names = ";".join(name.lower() for name in headers)
-    canonical_headers = "".join(
-        f"{name.lower()}:{' '.join(value.split())}\n" for name, value in headers.items()
-    )
+    canonical_headers += f"x-amz-target:{TARGET}\n"
     canonical_request = (
         f"POST\n{path}\n\n{canonical_headers}\n{names}\n{hashlib.sha256(body).hexdigest()}"
     )
@@ -258,10 +260,11 @@ class GetItemClient:
         self._sleep = sleep
         self._timeouts = (connect_timeout, read_timeout)
         self._idle: list[Connection] = []
-        # Loading the CA bundle takes tens of milliseconds: done here, during Lambda's init.
-        self._tls = (
-            ssl.create_default_context() if self._secure and not connection_factory else None
-        )
+        # Loading the CA bundle (the system's, or AWS_CA_BUNDLE's as botocore would) takes tens
+        # of milliseconds: done here, during Lambda's init, which runs at full CPU.
+        self._tls: ssl.SSLContext | None = None
+        if self._secure and connection_factory is None:
+            self._tls = ssl.create_default_context(cafile=environ.get("AWS_CA_BUNDLE") or None)
 
     def get_item(
         self,

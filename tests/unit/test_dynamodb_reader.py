@@ -14,6 +14,7 @@ import datetime
 import http.client
 import json
 import socket
+import ssl
 import threading
 import zlib
 from collections.abc import Iterator
@@ -609,7 +610,7 @@ class _DropsEveryConnection(BaseHTTPRequestHandler):
 
 def test_a_kept_alive_connection_the_server_dropped_is_reopened() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _DropsEveryConnection)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     pauses: list[float] = []
     environ = {**ENV, "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{server.server_port}"}
@@ -648,4 +649,83 @@ def test_a_refused_connection_fails_after_two_attempts() -> None:
     client = GetItemClient("us-east-1", environ=environ, sleep=pauses.append)
     with pytest.raises(DynamoDBUnreachable, match="ConnectionRefusedError"):
         client.get_item(**get_item_params())
+    assert len(pauses) == 1
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A certificate for `localhost` and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+class _Answers(_DropsEveryConnection):
+    """Keeps its connections open."""
+
+    def do_POST(self) -> None:
+        super().do_POST()
+        self.close_connection = False
+
+
+@pytest.fixture
+def tls_endpoint(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    cert, key = _self_signed(tmp_path)
+    _Answers.connections = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{server.server_port}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_verifies_the_server_against_the_ca_bundle(tls_endpoint: tuple[str, str]) -> None:
+    url, cert = tls_endpoint
+    environ = {**ENV, "AWS_ENDPOINT_URL_DYNAMODB": url, "AWS_CA_BUNDLE": cert}
+    client = GetItemClient("us-east-1", environ=environ)
+    try:
+        for _ in range(3):
+            assert "Item" in client.get_item(**get_item_params())
+    finally:
+        client.close()
+    assert _Answers.connections == 1  # one TLS handshake, then the kept-alive connection
+
+    pauses: list[float] = []
+    untrusted = GetItemClient(
+        "us-east-1", environ={**ENV, "AWS_ENDPOINT_URL_DYNAMODB": url}, sleep=pauses.append
+    )
+    with pytest.raises(DynamoDBUnreachable, match="SSLCertVerificationError"):
+        untrusted.get_item(**get_item_params())
     assert len(pauses) == 1
