@@ -105,7 +105,7 @@ def producer_latency() -> dict[str, Any]:
     from shared.clicks.producer import recorder
     from shared.settings import settings
 
-    redirect.client = InstantTable()
+    redirect.redirector.client = InstantTable()
     previous = os.environ.get("SQURL_CLICK_STREAM")
     os.environ["SQURL_CLICK_STREAM"] = "squrl-bench-clicks"
     settings.cache_clear()
