@@ -29,6 +29,7 @@ HEAVY = ("boto3", "botocore", "amazondax", "urllib3", "s3transfer")
 )
 def test_a_cold_redirect_handler_imports_no_boto3(handler: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQURL_DAX")}
+    env["SQURL_CLICK_STREAM"] = "squrl-test-clicks"  # the click hand-off loaded too
     code = (
         f"import sys, {handler}\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
