@@ -283,17 +283,16 @@ class GetItemClient:
         if ConsistentRead is not None:
             params["ConsistentRead"] = ConsistentRead
         body = json.dumps(params).encode()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for _ in range(MAX_ATTEMPTS - 1):
             try:
                 return parse_get_item(*self._round_trip(body))
             except DynamoDBError as error:
-                if not error.retryable or attempt == MAX_ATTEMPTS:
+                if not error.retryable:
                     raise
             except DynamoDBUnreachable:
-                if attempt == MAX_ATTEMPTS:
-                    raise
+                pass
             self._sleep(random.uniform(0, RETRY_DELAY_CAP))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return parse_get_item(*self._round_trip(body))
 
     def close(self) -> None:
         while self._idle:
@@ -337,7 +336,9 @@ class GetItemClient:
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             raise DynamoDBUnreachable(f"{type(error).__name__}: {error}") from error
-        if checksum is not None and zlib.crc32(payload) != int(checksum):
+        if checksum is not None and (
+            not checksum.isdigit() or zlib.crc32(payload) != int(checksum)
+        ):
             connection.close()
             raise DynamoDBUnreachable("the response body does not match its x-amz-crc32")
         # A connection the server asked to close has no socket left; it is not kept.

@@ -278,6 +278,7 @@ def test_the_redirect_limits() -> None:
         failure(400, "RequestLimitExceeded"),
         FakeResponse(502, b"<html>Bad Gateway</html>"),
         FakeResponse(200, b'{"Item": {}}', crc32="12345"),
+        FakeResponse(200, b'{"Item": {}}', crc32="not a number"),
         TimeoutError("timed out"),
         ConnectionResetError("reset"),
         http.client.IncompleteRead(b""),
