@@ -1,9 +1,12 @@
-"""Cold import of the edge handler from its bundle next to the regional redirect's, in one run.
+"""Cold import of the edge handler from its bundle next to the regional redirect's and next to
+`import boto3` plus one client (what the same init cost before the standard-library reader), in
+one run.
 
 Each sample is a fresh interpreter (bench.common): the edge handler is imported with only its
 bundle on the path (as Lambda@Edge sees it, configuration module included), the regional one from
 the repository (its bundle adds only amazon-dax-client, imported lazily). Also reports the edge
-bundle's zipped size, which Lambda@Edge caps at 50 MB for origin-request functions.
+bundle's zipped size, which Lambda@Edge caps at 50 MB for origin-request functions. Target for
+the edge handler: at most 0.35 of the boto3 baseline.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from bench.common import compare_in_fresh_interpreters
+from bench.redirect_import import BASELINE, TARGET_RATIO
 
 REPEATS = 21
 
@@ -50,14 +54,19 @@ def run() -> dict[str, object]:
             "edge": f"import sys\nsys.path.insert(0, {str(bundle)!r})\n"
             "import functions.edge_redirect.handler",
             "regional": "import functions.redirect.handler",
+            "baseline": BASELINE,
         },
         REPEATS,
     )
-    edge, regional = timings["edge"], timings["regional"]
+    edge, regional, baseline = timings["edge"], timings["regional"], timings["baseline"]
+    ratio = round(edge["median_ms"] / baseline["median_ms"], 2)
     return {
         "edge bundle zipped bytes": zipped,
         "edge bundle files": files,
         "functions.edge_redirect.handler (from its bundle)": edge,
         "functions.redirect.handler": regional,
+        "boto3 + dynamodb client": baseline,
         "edge - regional (ms)": round(edge["median_ms"] - regional["median_ms"], 1),
+        "edge / baseline": ratio,
+        "edge / baseline within target": ratio <= TARGET_RATIO,
     }
