@@ -12,7 +12,8 @@ the same way; nothing else is awaited.
 Clicks are not recorded here: CloudFront's real-time logs carry every answered request, cache
 hits included (shared.contracts.edge_log_fields).
 
-Imports only the standard library, boto3 and squrl's stdlib-only modules.
+Imports only the standard library and squrl's stdlib-only modules (shared.redirect.dynamodb
+reads the replica; no boto3).
 """
 
 from __future__ import annotations

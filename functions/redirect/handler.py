@@ -1,6 +1,7 @@
 """GET/HEAD /{code} and GET /health: the hot path.
 
-Imports only the standard library, boto3 and squrl's stdlib-only modules. The client is made at
+Imports only the standard library and squrl's stdlib-only modules (its DynamoDB reader is
+shared.redirect.dynamodb; boto3 only where DAX is on). The client is made at
 module scope, so Lambda builds it during init (which runs at full CPU) and every invocation
 reuses it; each request costs one projected, eventually consistent GetItem, answered by the
 redirect core both paths share (shared.redirect.core).
