@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -110,6 +113,9 @@ def start_server(
         if not k.startswith(("SQURL_", "POWERTOOLS_", "AWS_", "LOG_LEVEL"))
     }
     env.update({"SQURL_PORT": str(port), "SQURL_ACCESS_LOG": "0", **(extra_env or {})})
+    if "SQURL_DATA_DIR" not in env:
+        # Tests never write into the checkout's `.squrl/`: each server its own store.
+        env["SQURL_DATA_DIR"] = temporary_data_dir()
     if api_key:
         env["SQURL_API_KEY"] = api_key
     return subprocess.Popen(
@@ -122,6 +128,12 @@ def start_server(
         if ignore_sigint
         else None,
     )
+
+
+def temporary_data_dir() -> str:
+    path = tempfile.mkdtemp(prefix="squrl-e2e-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> float:
