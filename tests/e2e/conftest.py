@@ -105,6 +105,7 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     *,
     ignore_sigint: bool = False,
+    args: tuple[str, ...] = (),
 ):
     # A clean environment, as on a laptop: nothing from the unit tests' settings leaks in.
     env = {
@@ -119,7 +120,7 @@ def start_server(
     if api_key:
         env["SQURL_API_KEY"] = api_key
     return subprocess.Popen(
-        [sys.executable, "-m", "devserver"],
+        [sys.executable, "-m", "devserver", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
