@@ -21,11 +21,16 @@ LINKS_BEFORE_KILL = 40
 
 
 @contextmanager
-def server(data_dir: str, *args: str, port: int = 0, **env: str) -> Iterator[LocalServer]:
+def server(
+    data_dir: str, *args: str, port: int = 0, env: dict[str, str] | None = None
+) -> Iterator[LocalServer]:
     # The same port after a restart: short URLs name it.
     port = port or free_port()
     process = start_server(
-        port, KEY, {"SQURL_DATA_DIR": data_dir, "SQURL_RATE_LIMIT": "1000", **env}, args=args
+        port,
+        KEY,
+        {"SQURL_DATA_DIR": data_dir, "SQURL_RATE_LIMIT": "1000", **(env or {})},
+        args=args,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -93,7 +98,7 @@ def test_fresh_starts_empty(how: str) -> None:
     with server(data_dir) as local:
         code = next(iter(create_links(local, 1, "fresh")))
     args, env = (("--fresh",), {}) if how == "flag" else ((), {"SQURL_FRESH": "1"})
-    with server(data_dir, *args, **env) as again:
+    with server(data_dir, *args, env=env) as again:
         assert again.request("GET", f"/urls/{code}").status == 404
         assert again.request("GET", f"/{code}", key=False).status == 404
 
