@@ -112,8 +112,9 @@ class Tally:
 
 
 class Soak:
-    def __init__(self, port: int, codes: list[str]):
+    def __init__(self, port: int, codes: list[str], mix: tuple[tuple[str, int], ...] = MIX):
         self.port = port
+        self.mix = mix
         self.codes = codes
         self.redirect_codes = list(codes)
         weights = [1 / (rank + 1) ** ZIPF_EXPONENT for rank in range(len(codes))]
@@ -124,8 +125,8 @@ class Soak:
     def worker(self, seed: int, deadline: float) -> None:
         chance = random.Random(seed)
         client = Client(self.port)
-        routes = [name for name, _ in MIX]
-        weights = [weight for _, weight in MIX]
+        routes = [name for name, _ in self.mix]
+        weights = [weight for _, weight in self.mix]
         local = Tally()
         try:
             while time.monotonic() < deadline:
@@ -244,14 +245,21 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("the local server did not become ready")
 
 
-def run(minutes: float | None = None, clients: int = CLIENTS) -> dict[str, Any]:
+def run(
+    minutes: float | None = None, clients: int = CLIENTS, creates: bool = True
+) -> dict[str, Any]:
+    """`creates=False` leaves creates out of the mix, so the data stops growing: what memory
+    does then is the server's own."""
     if minutes is None:
         minutes = float(os.environ.get("SQURL_SOAK_MINUTES", DEFAULT_MINUTES))
     with tempfile.TemporaryDirectory(prefix="squrl-soak-") as scratch:
-        return _run(Path(scratch), minutes, clients)
+        mix = MIX if creates else tuple(pair for pair in MIX if pair[0] != "create")
+        return _run(Path(scratch), minutes, clients, mix)
 
 
-def _run(scratch: Path, minutes: float, clients: int) -> dict[str, Any]:
+def _run(
+    scratch: Path, minutes: float, clients: int, mix: tuple[tuple[str, int], ...] = MIX
+) -> dict[str, Any]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SQURL_", "AWS_"))}
     env.update(
@@ -274,7 +282,7 @@ def _run(scratch: Path, minutes: float, clients: int) -> dict[str, Any]:
         setup_started = time.monotonic()
         codes = _create_initial(port, INITIAL_CODES)
         setup_seconds = time.monotonic() - setup_started
-        soak = Soak(port, codes)
+        soak = Soak(port, codes, mix)
         rss: list[dict[str, float]] = [{"minute": 0.0, "rss_mb": rss_mb(process.pid)}]
         started = time.monotonic()
         deadline = started + minutes * 60
@@ -323,6 +331,7 @@ def _run(scratch: Path, minutes: float, clients: int) -> dict[str, Any]:
         result: dict[str, Any] = {
             "minutes": round(elapsed / 60, 2),
             "clients": clients,
+            "mix": dict(mix),
             "initial_codes": INITIAL_CODES,
             "setup_creates_per_s": round(INITIAL_CODES / setup_seconds, 1),
             "requests": requests,
