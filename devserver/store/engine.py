@@ -683,7 +683,6 @@ def _updated_attributes(
 
 @dataclass
 class _Action:
-    store: Store
     kind: str
     table: Table
     key: Key
@@ -725,7 +724,6 @@ def _prepare_action(store: Store, action: Any) -> _Action:
         item = v.normalized_item(spec.get("Item"))
         table.check_item(item)
         return _Action(
-            store,
             kind,
             table,
             table.key_of(item, "item"),
@@ -742,7 +740,6 @@ def _prepare_action(store: Store, action: Any) -> _Action:
             raise validation("An Update action needs an UpdateExpression")
         update, condition = _update_and_condition(table, spec)
         return _Action(
-            store,
             kind,
             table,
             key,
@@ -754,7 +751,7 @@ def _prepare_action(store: Store, action: Any) -> _Action:
     if kind == "ConditionCheck" and "ConditionExpression" not in spec:
         raise validation("A ConditionCheck action needs a ConditionExpression")
     return _Action(
-        store, kind, table, key, key_item, _condition(spec), return_on_failure=return_on_failure
+        kind, table, key, key_item, _condition(spec), return_on_failure=return_on_failure
     )
 
 
