@@ -35,8 +35,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed ## Install Python (venv) and the pinned CDK CLI
 
-dev: $(VENV)/.installed ## Run squrl locally on http://127.0.0.1:$${SQURL_PORT:-8080}
-	$(PY) -m devserver
+dev: $(VENV)/.installed ## Run squrl locally on http://127.0.0.1:$${SQURL_PORT:-8080} (ARGS=--fresh starts empty)
+	$(PY) -m devserver $(ARGS)
 
 test: install ## Run every test (unit, handlers, infrastructure, end-to-end)
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -1,8 +1,14 @@
-"""Run every benchmark module under bench/ and print its results as JSON."""
+"""Run every benchmark module under bench/ and print its results as JSON.
+
+python -m bench                      every benchmark
+python -m bench soak --minutes 1     one benchmark, with the options its `run` takes
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import inspect
 import json
 import pkgutil
 import sys
@@ -12,7 +18,12 @@ SKIP = {"common"}
 
 
 def main() -> None:
-    selected = set(sys.argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("modules", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--minutes", type=float, help="how long a timed benchmark (soak) runs")
+    arguments = parser.parse_args()
+    options = {"minutes": arguments.minutes} if arguments.minutes is not None else {}
+    selected = set(arguments.modules)
     folder = Path(__file__).parent
     results = {}
     for module in sorted(m.name for m in pkgutil.iter_modules([str(folder)])):
@@ -21,7 +32,8 @@ def main() -> None:
         loaded = importlib.import_module(f"bench.{module}")
         if hasattr(loaded, "run"):
             print(f"running bench.{module} ...", file=sys.stderr, flush=True)
-            results[module] = loaded.run()
+            accepted = inspect.signature(loaded.run).parameters
+            results[module] = loaded.run(**{k: v for k, v in options.items() if k in accepted})
     print(json.dumps(results, indent=2))
 
 

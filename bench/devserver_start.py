@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -24,9 +25,15 @@ def _free_port() -> int:
 
 
 def _one_round() -> tuple[float, float]:
+    with tempfile.TemporaryDirectory(prefix="squrl-bench-") as data_dir:
+        return _one_round_in(data_dir)
+
+
+def _one_round_in(data_dir: str) -> tuple[float, float]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SQURL_", "AWS_"))}
     env.update({"SQURL_PORT": str(port), "SQURL_API_KEY": "bench", "SQURL_ACCESS_LOG": "0"})
+    env["SQURL_DATA_DIR"] = data_dir
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "devserver"],

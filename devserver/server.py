@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
@@ -14,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devserver.click_stream import LocalClickStream
-from devserver.emulator import Emulator
+from devserver.emulator import Emulator, data_dir_from_environment, fresh_from_environment
 from devserver.gateway import MAX_GATEWAY_BODY, Gateway, ProxyResult, error_result
+from devserver.store import StoreError
 
 LOCAL_ENV = "local"
 REGION = "us-east-1"
@@ -170,14 +172,22 @@ class LocalHttpServer(ThreadingHTTPServer):
 class LocalSqurl:
     """The emulator, the table and the HTTP front, started and stopped together."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, api_key: str | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        api_key: str | None = None,
+        *,
+        fresh: bool = False,
+    ):
         self.host = host
         # SQURL_API_KEY may list several keys (comma-separated), each its own owner.
         self.api_keys = [k.strip() for k in (api_key or "").split(",") if k.strip()] or [
             secrets.token_urlsafe(24)
         ]
         self.api_key = self.api_keys[0]
-        self.emulator = Emulator(host).start()
+        self.data_dir = data_dir_from_environment()
+        self.emulator = Emulator(host, data_dir=self.data_dir, fresh=fresh).start()
         self.http = LocalHttpServer((host, port), RequestHandler)
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
@@ -216,6 +226,7 @@ def banner(local: LocalSqurl) -> str:
     others = "".join(f"\n  another owner's key: {key}" for key in local.api_keys[1:])
     return f"""
 squrl is running at {local.url}  (DynamoDB emulator at {local.emulator.endpoint})
+Data is kept in {local.data_dir} (--fresh or SQURL_FRESH=1 starts empty).
 
   API key: {local.api_key}{others}
 
@@ -227,7 +238,12 @@ Ctrl-C stops everything.
 """
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devserver", description=__doc__)
+    parser.add_argument(
+        "--fresh", action="store_true", help="start with an empty store (deletes the stored data)"
+    )
+    fresh = parser.parse_args(argv).fresh or fresh_from_environment()
     start = time.monotonic()
     stopping = threading.Event()
 
@@ -239,7 +255,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     port = int(os.environ.get("SQURL_PORT", "8080"))
-    local = LocalSqurl(port=port, api_key=os.environ.get("SQURL_API_KEY") or None).start()
+    try:
+        local = LocalSqurl(
+            port=port, api_key=os.environ.get("SQURL_API_KEY") or None, fresh=fresh
+        ).start()
+    except StoreError as error:
+        sys.exit(f"squrl: {error}")
     print(banner(local), flush=True)
     print(f"ready in {time.monotonic() - start:.1f}s", flush=True)
     # A timed wait: the kernel may deliver the signal to a request thread, and Python runs

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -102,6 +105,7 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     *,
     ignore_sigint: bool = False,
+    args: tuple[str, ...] = (),
 ):
     # A clean environment, as on a laptop: nothing from the unit tests' settings leaks in.
     env = {
@@ -110,10 +114,13 @@ def start_server(
         if not k.startswith(("SQURL_", "POWERTOOLS_", "AWS_", "LOG_LEVEL"))
     }
     env.update({"SQURL_PORT": str(port), "SQURL_ACCESS_LOG": "0", **(extra_env or {})})
+    if "SQURL_DATA_DIR" not in env:
+        # Tests never write into the checkout's `.squrl/`: each server its own store.
+        env["SQURL_DATA_DIR"] = temporary_data_dir()
     if api_key:
         env["SQURL_API_KEY"] = api_key
     return subprocess.Popen(
-        [sys.executable, "-m", "devserver"],
+        [sys.executable, "-m", "devserver", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -122,6 +129,12 @@ def start_server(
         if ignore_sigint
         else None,
     )
+
+
+def temporary_data_dir() -> str:
+    path = tempfile.mkdtemp(prefix="squrl-e2e-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> float:
