@@ -7,6 +7,7 @@ unchanged (update, delete).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -336,6 +337,8 @@ def index_position(item: dict[str, Any]) -> dict[str, Any]:
 
 MAX_BATCH_GET = 100
 MAX_BATCH_ATTEMPTS = 5
+# Unprocessed keys mean the table is throttling: wait a little, longer each time.
+BATCH_BACKOFF_SECONDS = 0.05
 
 
 def history_entries(client: Any, table_name: str, code: str, versions: int) -> list[dict[str, Any]]:
@@ -346,7 +349,9 @@ def history_entries(client: Any, table_name: str, code: str, versions: int) -> l
     for first in range(1, versions + 1, MAX_BATCH_GET):
         batch = range(first, min(first + MAX_BATCH_GET, versions + 1))
         keys: list[dict[str, Any]] = [{PARTITION_KEY: {"S": history_key(code, n)}} for n in batch]
-        for _ in range(MAX_BATCH_ATTEMPTS):
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(BATCH_BACKOFF_SECONDS * 2 ** (attempt - 1))
             response = client.batch_get_item(
                 RequestItems={table_name: {"Keys": keys, "ConsistentRead": True}}
             )
