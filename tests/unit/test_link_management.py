@@ -723,3 +723,42 @@ def test_two_deletes_one_204_one_404(dynamodb: Any, racing: None) -> None:
     results = run_together(delete_action(dynamodb, code), delete_action(dynamodb, code))
     assert sorted(results) == [204, 404]
     assert history_keys(dynamodb, code) == {f"history#{code}#1", f"history#{code}#2"}
+
+
+def conflict_once(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The next transaction is cancelled as DynamoDB cancels one that met another in flight."""
+    from botocore.exceptions import ClientError
+
+    real = dynamodb.transact_write_items
+    calls: list[int] = []
+
+    def once(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["TransactItems"]))
+        if len(calls) == 1:
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (
+                len(kwargs["TransactItems"]) - 1
+            )
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(dynamodb, "transact_write_items", once)
+    return calls
+
+
+def test_a_transaction_conflict_is_tried_again(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = conflict_once(dynamodb, monkeypatch)
+    assert create({"original_url": "https://c.example/", "custom_code": "busy1"}).status == 201
+    assert len(calls) == 2
+    calls = conflict_once(dynamodb, monkeypatch)
+    assert patch("busy1", {"title": "t"}).body["version"] == 2
+    assert len(calls) == 2
+    calls = conflict_once(dynamodb, monkeypatch)
+    assert delete("busy1").status == 204 and len(calls) == 2
