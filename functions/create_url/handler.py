@@ -62,9 +62,10 @@ def create() -> Response:
     headers = {"Location": f"/urls/{link['short_code']}"}
     if replayed:
         headers[idempotency.REPLAYED_HEADER] = "true"
+    elif status == 201:
+        metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=1)
     else:
-        metric = metric_names.LINKS_CREATED if status == 201 else metric_names.LINKS_DEDUPLICATED
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=metric_names.LINKS_DEDUPLICATED, unit=MetricUnit.Count, value=1)
     logger.info(
         "link stored",
         extra={"short_code": link["short_code"], "status": status, "replayed": replayed},
