@@ -290,13 +290,9 @@ def update_link(
         if not changed:
             return link_view(item, config.short_url(code), now)
         after.update({"updated_at": iso_utc(now), VERSION: version + 1})
-        assign = {
-            name: value
-            for name, value in after.items()
-            if name in patch.values or name in ("updated_at", VERSION)
-            if value is not None
-        }
-        remove = tuple(name for name, value in patch.values.items() if value is None)
+        named = (*patch.values, "updated_at", VERSION)
+        assign = {name: after[name] for name in named if after[name] is not None}
+        remove = tuple(name for name in named if after[name] is None)
         entry = history.entry(
             history_key(code, version + 1),
             at=now,
