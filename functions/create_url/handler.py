@@ -1,4 +1,4 @@
-"""POST /urls (and its alias POST /create): shorten a URL."""
+"""POST /urls (and its alias POST /create): shorten a URL, once per Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.contracts import metrics as metric_names
-from shared.links import service
+from shared.links import idempotency, service
 from shared.links.api import (
     build_resolver,
     dynamodb,
@@ -22,7 +22,7 @@ from shared.links.api import (
     owner_id,
     tracer,
 )
-from shared.links.models import parse_create_request
+from shared.links.models import json_object, parse_create_request
 from shared.settings import settings
 
 config = settings()
@@ -37,21 +37,40 @@ def create() -> Response:
     event = app.current_event
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    # Every rule is checked before anything is stored, an idempotency record included.
     request = parse_create_request(body)
-    status, link = service.create_link(
-        dynamodb(config.home_region),
-        config,
-        policy,
-        request,
-        owner_id=owner_id(app),
-        now=time.time(),
-    )
-    if status == 201:
+    key = idempotency.key_from_headers(event.headers)
+    owner, now = owner_id(app), time.time()
+    new = service.prepare_create(request, policy, now)
+    client = dynamodb(config.home_region)
+
+    def create_once() -> tuple[int, dict[str, Any]]:
+        return service.create_prepared(client, config, new, owner_id=owner, now=now)
+
+    if key is None:
+        (status, link), replayed = create_once(), False
+    else:
+        status, link, replayed = idempotency.first_answer(
+            client,
+            config.table_name,
+            owner_id=owner,
+            key=key,
+            body=json_object(body),
+            create=create_once,
+            lambda_context=app.lambda_context,
+        )
+    headers = {"Location": f"/urls/{link['short_code']}"}
+    if replayed:
+        headers[idempotency.REPLAYED_HEADER] = "true"
+    elif status == 201:
         metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name=metric_names.LINKS_DEDUPLICATED, unit=MetricUnit.Count, value=1)
-    logger.info("link stored", extra={"short_code": link["short_code"], "status": status})
-    return json_response(status, link, {"Location": f"/urls/{link['short_code']}"})
+    logger.info(
+        "link stored",
+        extra={"short_code": link["short_code"], "status": status, "replayed": replayed},
+    )
+    return json_response(status, link, headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

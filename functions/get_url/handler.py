@@ -1,4 +1,5 @@
-"""GET /urls/{code} and GET /urls/{code}/stats: a link and its click counters, for its owner."""
+"""The read routes, for the caller's own links: GET /urls (a page of them), GET /urls/{code}
+(one, with its ETag), GET /urls/{code}/stats (its click counters), GET /urls/{code}/history."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.clicks import stats
-from shared.links import service
+from shared.links import listing, service
 from shared.links.api import (
     build_resolver,
     dynamodb,
@@ -20,10 +21,21 @@ from shared.links.api import (
     owner_id,
     tracer,
 )
+from shared.links.models import etag
 from shared.settings import settings
 
 config = settings()
 app = build_resolver()
+
+
+@app.get("/urls")
+@tracer.capture_method
+def list_links() -> Response:
+    query = listing.parse_list_query(app.current_event.multi_value_query_string_parameters)
+    page = service.list_links(
+        dynamodb(config.region), config, query, owner_id=owner_id(app), now=time.time()
+    )
+    return json_response(200, page)
 
 
 @app.get("/urls/<code>")
@@ -32,7 +44,14 @@ def get_link(code: str) -> Response:
     link = service.get_owned_link(
         dynamodb(config.region), config, code, owner_id=owner_id(app), now=time.time()
     )
-    return json_response(200, link)
+    return json_response(200, link, {"ETag": etag(link["version"])})
+
+
+@app.get("/urls/<code>/history")
+@tracer.capture_method
+def get_link_history(code: str) -> Response:
+    changes = service.link_history(dynamodb(config.region), config, code, owner_id=owner_id(app))
+    return json_response(200, changes)
 
 
 @app.get("/urls/<code>/stats")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.contracts.codes import is_possible_code
+from shared.contracts.link_state import DELETED
 from shared.contracts.table import (
     BOT_CLICKS,
     CLICK_COUNT,
@@ -57,7 +58,8 @@ def owned_link_stats(client: Any, table_name: str, code: str, *, owner_id: str) 
     if not is_possible_code(code):
         raise NotFound()
     link = repository.get_link(client, table_name, code, consistent=True)
-    if link is None or link.get("owner_id") != owner_id:
+    # A deleted link's statistics went with it (its tombstone has no owner either).
+    if link is None or link.get("owner_id") != owner_id or link.get("status") == DELETED:
         raise NotFound()
     stats_item = repository.get_link(client, table_name, stats_key(code), consistent=True)
     return link_stats(stats_item, link)

@@ -10,10 +10,19 @@ from datetime import UTC, datetime
 ACTIVE = "active"
 DISABLED = "disabled"
 EXPIRED = "expired"
+# A tombstone's status: the link was deleted; its code answers 410 and is never assigned again.
+DELETED = "deleted"
+
+# What a link's owner may set (PATCH); `expired` follows from `expires_at`.
+SETTABLE_STATUSES = (ACTIVE, DISABLED)
+# What `GET /urls?status=` may ask for.
+LISTED_STATES = (ACTIVE, DISABLED, EXPIRED)
 
 
 def link_state(status: str | None, expires_at: int | None, now: float) -> str:
     """`expired` as soon as `expires_at` has passed, even before DynamoDB's TTL deletes the item."""
+    if status == DELETED:
+        return DELETED
     if status == DISABLED:
         return DISABLED
     if expires_at is not None and expires_at <= now:

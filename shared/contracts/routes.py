@@ -17,11 +17,18 @@ class Route:
     api_key_required: bool
 
 
+# Least privilege by function: get_url only reads (GetItem, Query, BatchGetItem); create_url
+# only adds (new links, their first history entry, idempotency records); update_url changes and
+# deletes existing links (docs/design.md, "Link management").
 ROUTES = (
     Route("POST", "/urls", "create_url", True),
     Route("POST", "/create", "create_url", True),
+    Route("GET", "/urls", "get_url", True),
     Route("GET", "/urls/{code}", "get_url", True),
     Route("GET", "/urls/{code}/stats", "get_url", True),
+    Route("GET", "/urls/{code}/history", "get_url", True),
+    Route("PATCH", "/urls/{code}", "update_url", True),
+    Route("DELETE", "/urls/{code}", "update_url", True),
     Route("GET", "/health", "redirect", False),
     Route("GET", "/{code}", "redirect", False),
     Route("HEAD", "/{code}", "redirect", False),

@@ -1,4 +1,4 @@
-"""What the API functions (create, get) share: Powertools setup, clients and error responses.
+"""What the API functions (create, get, update) share: Powertools, clients, error responses.
 
 The redirect does not import this module: Powertools and pydantic stay off the hot path.
 """
@@ -54,8 +54,8 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
-        allow_headers=["x-api-key", "Content-Type"],
-        expose_headers=["Location"],
+        allow_headers=["x-api-key", "Content-Type", "If-Match", "Idempotency-Key"],
+        expose_headers=["Location", "ETag", "Idempotent-Replayed"],
         max_age=600,
     )
 

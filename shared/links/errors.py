@@ -1,4 +1,4 @@
-"""Error types, one per row of docs/api.md section 2's error table.
+"""Error types, one per row of docs/api.md section 2's error table and section 7's additions.
 
 Every error renders as `{"error": code, "message": sentence, "details": {...} | null}` with the
 status the table gives. Handlers raise these; one place per function turns them into responses.
@@ -64,16 +64,36 @@ class ConflictError(SqurlError):
     default_message = "That custom code is taken."
 
 
+class IdempotencyConflict(SqurlError):
+    code = "IdempotencyConflict"
+    status = 409
+    default_message = (
+        "A request with this Idempotency-Key is still being processed; retry after it finishes."
+    )
+
+
 class Gone(SqurlError):
     code = "Gone"
     status = 410
     default_message = "This link has expired or was disabled."
 
 
+class PreconditionFailed(SqurlError):
+    code = "PreconditionFailed"
+    status = 412
+    default_message = "The link has changed since the version named in If-Match; nothing changed."
+
+
 class PayloadTooLarge(SqurlError):
     code = "PayloadTooLarge"
     status = 413
     default_message = "The request body is larger than 8 KiB."
+
+
+class IdempotencyKeyReused(SqurlError):
+    code = "IdempotencyKeyReused"
+    status = 422
+    default_message = "This Idempotency-Key was already used with another request body."
 
 
 class RateLimitExceeded(SqurlError):

@@ -17,7 +17,7 @@ from shared.contracts.http import (
     MAX_TEMPORARY_SHARED_AGE,
     PERMANENT_REDIRECTS,
 )
-from shared.contracts.link_state import ACTIVE, DISABLED, link_state
+from shared.contracts.link_state import ACTIVE, DELETED, DISABLED, link_state
 from shared.contracts.table import PARTITION_KEY, REDIRECT_PROJECTION
 
 MISSING_CACHE_CONTROL = "public, max-age=60"
@@ -63,11 +63,17 @@ def fetch_link(client: Any, table_name: str, code: str) -> Link | None:
 
 
 def link_from_item(item: dict[str, Any]) -> Link:
+    status = item.get("status", {}).get("S", ACTIVE)
+    if status == DELETED:
+        # A tombstone keeps no URL and no expiry: it only holds the code and answers 410.
+        return Link(
+            original_url="", redirect_type=DEFAULT_REDIRECT_STATUS, status=DELETED, expires_at=None
+        )
     expires = item.get("expires_at")
     return Link(
         original_url=item["original_url"]["S"],
         redirect_type=int(item.get("redirect_type", {}).get("N", str(DEFAULT_REDIRECT_STATUS))),
-        status=item.get("status", {}).get("S", ACTIVE),
+        status=status,
         expires_at=int(expires["N"]) if expires else None,
     )
 
@@ -78,7 +84,7 @@ def answer(code: str, link: Link | None, now: float, accept: str | None) -> Answ
         return not_found(accept)
     state = link_state(link.status, link.expires_at, now)
     if state != ACTIVE:
-        return gone(accept, disabled=state == DISABLED)
+        return gone(accept, state=state)
     remaining = None if link.expires_at is None else max(0, int(link.expires_at - now))
     if link.redirect_type in PERMANENT_REDIRECTS:
         age = MAX_PERMANENT_AGE if remaining is None else min(MAX_PERMANENT_AGE, remaining)
@@ -111,8 +117,15 @@ def not_found(accept: str | None) -> Answer:
     )
 
 
-def gone(accept: str | None, *, disabled: bool) -> Answer:
-    message = "This link was disabled." if disabled else "This link has expired."
+_GONE_MESSAGES = {
+    DISABLED: "This link was disabled.",
+    DELETED: "This link was deleted.",
+}
+
+
+def gone(accept: str | None, *, state: str) -> Answer:
+    """410 for a link that is disabled, deleted or (any other state) expired."""
+    message = _GONE_MESSAGES.get(state, "This link has expired.")
     return _error_page(410, "Gone", message, "Link no longer available", message, accept)
 
 

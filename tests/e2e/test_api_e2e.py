@@ -157,9 +157,7 @@ def test_dedup_over_http(squrl: LocalServer) -> None:
     assert again.json() == first.json()
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [("DELETE", "/urls/abc"), ("GET", "/a/b"), ("GET", "/")]
-)
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/urls/abc"), ("GET", "/a/b"), ("GET", "/")])
 def test_unknown_route_is_the_404_of_an_unknown_code(
     squrl: LocalServer, method: str, path: str
 ) -> None:

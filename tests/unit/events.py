@@ -19,6 +19,7 @@ def event(
     body: Any = None,
     headers: dict[str, str] | None = None,
     owner: str = OWNER,
+    query: str = "",
 ) -> dict[str, Any]:
     matched = _gateway.match(method, path)
     assert matched is not None, f"no route for {method} {path}"
@@ -28,7 +29,7 @@ def event(
         if isinstance(body, bytes)
         else (json.dumps(body).encode() if body is not None else b"")
     )
-    result = _gateway.event(route, path, params, "", headers or {}, raw, "198.51.100.7")
+    result = _gateway.event(route, path, params, query, headers or {}, raw, "198.51.100.7")
     if route.api_key_required:
         result["requestContext"]["identity"]["apiKeyId"] = owner
     return result

@@ -66,6 +66,13 @@ def test_create_returns_201_with_the_specs_fields(dynamodb: Any) -> None:
         "created_at",
         "expires_at",
         "redirect_type",
+        # docs/api.md section 7: every representation
+        "status",
+        "click_count",
+        "title",
+        "tags",
+        "updated_at",
+        "version",
     }
     assert body["original_url"] == "https://example.com/a"
     assert body["short_url"] == f"https://sq.example.com/{body['short_code']}"
@@ -295,6 +302,7 @@ def test_get_shows_the_owner_status_and_clicks(dynamodb: Any) -> None:
     status, body = get(created["short_code"])
     assert status == 200
     assert body == {**created, "status": "active", "click_count": 0}
+    assert body["version"] == 1 and body["updated_at"] == body["created_at"]
 
 
 @pytest.mark.parametrize("code_kind", ["other_owner", "missing", "impossible"])
@@ -312,7 +320,7 @@ def test_unexpected_failure_is_500_without_a_trace(
     def broken(**_: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(dynamodb, "put_item", broken)
+    monkeypatch.setattr(dynamodb, "transact_write_items", broken)
     status, body, _ = create({"original_url": "https://example.com/x", "custom_code": "boom"})
     assert status == 500
     assert body["error"] == "InternalServerError"
