@@ -53,6 +53,8 @@ class FunctionsConfig(_Strict):
     create_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
     redirect: FunctionSettings = FunctionSettings(timeout_seconds=5)
     get_url: FunctionSettings = FunctionSettings(timeout_seconds=5)
+    # PATCH and DELETE /urls/{code}: one read and one transaction in the home region.
+    update_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
 
 
 class ApiConfig(_Strict):

@@ -12,7 +12,13 @@ from cdk_constructs.api.links_api import LinksApi
 from cdk_constructs.api.regional_waf import RegionalWaf
 from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.dax_cache import DaxCache
-from cdk_constructs.core.links_table import read_statement, replica_arn, write_statements
+from cdk_constructs.core.links_table import (
+    change_statements,
+    owner_read_statements,
+    read_statement,
+    replica_arn,
+    write_statements,
+)
 from cdk_constructs.core.squrl_function import SqurlFunction
 from cdk_constructs.observability.sources import ApiSource, FunctionSource, RegionSources
 from shared.contracts import names
@@ -40,7 +46,7 @@ class ApiStack(SqurlStack):
             self,
             "LocalReplica",
             table_arn=replica_arn(self, table_name, region),
-            global_indexes=[table_def.DEDUP_INDEX],
+            global_indexes=[table_def.DEDUP_INDEX, table_def.OWNER_INDEX],
         )
 
         self.links_api = LinksApi(
@@ -96,9 +102,22 @@ class ApiStack(SqurlStack):
             config=config,
             settings=config.functions.get_url,
             environment=common_env,
-            description="GET /urls/{code}: the owner's view of a link, from the local replica",
+            description="GET /urls, /urls/{code}, its stats and history: the owner's reads",
         )
-        get_url.function.add_to_role_policy(read_statement(self, table_name, region))
+        for statement in owner_read_statements(self, table_name, region):
+            get_url.function.add_to_role_policy(statement)
+
+        update_url = SqurlFunction(
+            self,
+            "UpdateUrl",
+            name="update_url",
+            config=config,
+            settings=config.functions.update_url,
+            environment=common_env,
+            description="PATCH and DELETE /urls/{code}: change or tombstone a link, home region",
+        )
+        for statement in change_statements(self, table_name, config.home_region):
+            update_url.function.add_to_role_policy(statement)
 
         redirect = SqurlFunction(
             self,
@@ -123,6 +142,7 @@ class ApiStack(SqurlStack):
         self.function_constructs = {
             "create_url": create_url,
             "get_url": get_url,
+            "update_url": update_url,
             "redirect": redirect,
         }
         self.functions: dict[str, lambda_.Function] = {

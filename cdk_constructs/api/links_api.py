@@ -63,6 +63,16 @@ CREATE_URL_SCHEMA = apigw.JsonSchema(
         "redirect_type": apigw.JsonSchema(
             type=apigw.JsonSchemaType.INTEGER, enum=list(REDIRECT_STATUSES)
         ),
+        # Only typed here; their rules (200 characters; 10 tags of [a-z0-9-]{1,32}) answer with
+        # the field and reason from the function (docs/api.md section 7).
+        "title": apigw.JsonSchema(
+            type=[apigw.JsonSchemaType.STRING, apigw.JsonSchemaType.NULL], max_length=8192
+        ),
+        "tags": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            max_items=256,
+            items=apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=256),
+        ),
     },
 )
 
@@ -349,7 +359,8 @@ class LinksApi(Construct):
         preflight = resource.add_cors_preflight(
             allow_origins=origins,
             allow_methods=[*allowed_methods, "OPTIONS"],
-            allow_headers=["Content-Type", "X-Api-Key"],
+            # The same list the functions' CORS answers name (shared/links/api.py).
+            allow_headers=["Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key"],
         )
         _suppress_authorizer_rules(
             preflight,

@@ -58,7 +58,14 @@ class LinksTable(Construct):
                     sort_key=_key(table_def.DEDUP_INDEX_SORT_KEY),
                     projection_type=dynamodb.ProjectionType.INCLUDE,
                     non_key_attributes=list(table_def.DEDUP_INDEX_PROJECTION),
-                )
+                ),
+                # `GET /urls`: every link of an owner, newest first, a page per Query.
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=table_def.OWNER_INDEX,
+                    partition_key=_key(table_def.OWNER_INDEX_PARTITION_KEY),
+                    sort_key=_key(table_def.OWNER_INDEX_SORT_KEY),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                ),
             ],
             replicas=[
                 dynamodb.ReplicaTableProps(
@@ -80,21 +87,67 @@ def replica_arn(scope: Construct, table_name: str, region: str) -> str:
 
 
 def read_statement(scope: Construct, table_name: str, region: str) -> iam.PolicyStatement:
-    """GetItem on one replica, nothing wider: the redirect and get_url only read items by key
-    (shared/redirect/answer.py, shared/links/repository.get_link), never the index."""
+    """GetItem on one replica, nothing wider: the redirect reads one item by key
+    (shared/redirect/answer.py), never an index."""
     return iam.PolicyStatement(
         actions=["dynamodb:GetItem"], resources=[replica_arn(scope, table_name, region)]
     )
 
 
+def owner_read_statements(
+    scope: Construct, table_name: str, region: str
+) -> list[iam.PolicyStatement]:
+    """get_url's reads on one replica: a link or its stats by key, a link's history by
+    BatchGetItem, and an owner's links by Query of the owner index (never a Scan)."""
+    arn = replica_arn(scope, table_name, region)
+    return [
+        iam.PolicyStatement(actions=["dynamodb:GetItem", "dynamodb:BatchGetItem"], resources=[arn]),
+        iam.PolicyStatement(
+            actions=["dynamodb:Query"], resources=[f"{arn}/index/{table_def.OWNER_INDEX}"]
+        ),
+    ]
+
+
+def change_statements(
+    scope: Construct, table_name: str, home_region: str
+) -> list[iam.PolicyStatement]:
+    """update_url's writes on the home-region table: read the link, then one TransactWriteItems
+    of UpdateItem (the link or its tombstone), PutItem (the history entry) and DeleteItem (the
+    stats of a deleted link). TransactWriteItems is authorized per contained action."""
+    arn = replica_arn(scope, table_name, home_region)
+    return [
+        iam.PolicyStatement(
+            actions=[
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ],
+            resources=[arn],
+        ),
+    ]
+
+
 def write_statements(
     scope: Construct, table_name: str, home_region: str
 ) -> list[iam.PolicyStatement]:
-    """PutItem and GetItem on the home-region table (the conditional create, then a consistent
-    read of what deduplication found) and Query on its deduplication index only."""
+    """create_url's writes on the home-region table: PutItem and GetItem (the conditional create
+    of a link and its first history entry in one TransactWriteItems, then a consistent read of
+    what deduplication found), Query on the deduplication index only, and UpdateItem and
+    DeleteItem only on idempotency records (`dynamodb:LeadingKeys`), which Powertools' persistence
+    layer completes or removes: create never changes or deletes a link."""
     arn = replica_arn(scope, table_name, home_region)
     return [
         iam.PolicyStatement(actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[arn]),
+        iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resources=[arn],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{table_def.IDEMPOTENCY_PREFIX}#*"]
+                }
+            },
+        ),
         iam.PolicyStatement(
             actions=["dynamodb:Query"], resources=[f"{arn}/index/{table_def.DEDUP_INDEX}"]
         ),

@@ -45,12 +45,7 @@ KEY_ATTRIBUTES = {
     PARTITION_KEY: "S",
     DEDUP_INDEX_PARTITION_KEY: "S",
     DEDUP_INDEX_SORT_KEY: "S",
-}
-# The owner index's keys. Kept apart from KEY_ATTRIBUTES until the data construct builds the
-# owner index too (it declares exactly KEY_ATTRIBUTES today); create_table_request declares both.
-OWNER_INDEX_KEY_ATTRIBUTES = {
     OWNER_INDEX_PARTITION_KEY: "S",
-    OWNER_INDEX_SORT_KEY: "S",
 }
 
 # A link's optimistic-concurrency counter: 1 at creation, +1 per change (the ETag). A link
@@ -102,7 +97,7 @@ def checkpoint_key(stream: str, shard: str) -> str:
 
 def create_table_request(name: str) -> dict[str, Any]:
     """Keyword arguments for boto3's `create_table`: on-demand, both GSIs, the stream."""
-    declared = {**KEY_ATTRIBUTES, **OWNER_INDEX_KEY_ATTRIBUTES}
+    declared = KEY_ATTRIBUTES
     return {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",

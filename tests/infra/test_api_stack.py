@@ -26,7 +26,7 @@ API_STACKS = [
     ("prod", "eu-west-1"),
     ("prod", "ap-southeast-1"),
 ]
-FUNCTIONS = {"create-url": 10, "redirect": 5, "get-url": 5}
+FUNCTIONS = {"create-url": 10, "redirect": 5, "get-url": 5, "update-url": 10}
 
 
 def api(synth, env, region):
@@ -42,6 +42,10 @@ def test_routes_and_api_keys(synth, env, region):
         ("POST", "/create"): (True, "create-url"),
         ("GET", "/urls/{code}"): (True, "get-url"),
         ("GET", "/urls/{code}/stats"): (True, "get-url"),
+        ("GET", "/urls"): (True, "get-url"),
+        ("GET", "/urls/{code}/history"): (True, "get-url"),
+        ("PATCH", "/urls/{code}"): (True, "update-url"),
+        ("DELETE", "/urls/{code}"): (True, "update-url"),
         ("GET", "/{code}"): (False, "redirect"),
         ("HEAD", "/{code}"): (False, "redirect"),
         ("GET", "/health"): (False, "redirect"),
@@ -70,7 +74,16 @@ def test_create_body_is_validated_against_the_spec_schema(synth, env):
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["original_url"]
     props = schema["properties"]
-    assert set(props) == {"original_url", "custom_code", "ttl_hours", "redirect_type"}
+    assert set(props) == {
+        "original_url",
+        "custom_code",
+        "ttl_hours",
+        "redirect_type",
+        "title",
+        "tags",
+    }
+    assert props["title"]["type"] == ["string", "null"]
+    assert props["tags"]["type"] == "array" and props["tags"]["items"]["type"] == "string"
     assert props["original_url"]["type"] == "string" and props["original_url"]["maxLength"] > 2048
     assert props["ttl_hours"] == {"type": "integer", "minimum": 1, "maximum": 87600}
     assert props["redirect_type"]["enum"] == [301, 302, 307, 308]
@@ -216,13 +229,24 @@ def test_least_privilege_table_access(synth, env, region):
     table = names.table_name(env)
     local_table = f":dynamodb:{region}:{config.account}:table/{table}"
 
-    # The redirect (shared/redirect/answer.py) and get_url (shared/links/repository.get_link)
-    # read items by key and nothing else: GetItem on the local replica, no Query, no index.
-    for reader in ("-redirect", "-get-url"):
-        (statement,) = _dynamodb_statements(template, reader)
-        assert _list(statement["Action"]) == ["dynamodb:GetItem"], reader
-        (arn,) = [join(r) for r in _list(statement["Resource"])]
-        assert arn.endswith(local_table), reader
+    # The redirect (shared/redirect/answer.py) reads one item by key and nothing else: GetItem
+    # on the local replica, no Query, no index.
+    (statement,) = _dynamodb_statements(template, "-redirect")
+    assert _list(statement["Action"]) == ["dynamodb:GetItem"]
+    (arn,) = [join(r) for r in _list(statement["Resource"])]
+    assert arn.endswith(local_table)
+
+    # get_url reads on the local replica only: items by key (GetItem, BatchGetItem for history)
+    # and the owner index by Query; nothing that writes, no Scan, no other index.
+    reads = {
+        tuple(sorted(_list(s["Action"]))): [join(r) for r in _list(s["Resource"])]
+        for s in _dynamodb_statements(template, "-get-url")
+    }
+    assert set(reads) == {("dynamodb:BatchGetItem", "dynamodb:GetItem"), ("dynamodb:Query",)}
+    (item_arn,) = reads[("dynamodb:BatchGetItem", "dynamodb:GetItem")]
+    assert item_arn.endswith(local_table)
+    (owner_index_arn,) = reads[("dynamodb:Query",)]
+    assert owner_index_arn.endswith(f"{local_table}/index/owner-index")
 
     # create_url: the conditional PutItem and the confirming GetItem on the home table, Query
     # on the deduplication index only.
@@ -231,11 +255,36 @@ def test_least_privilege_table_access(synth, env, region):
         tuple(sorted(_list(s["Action"]))): [join(r) for r in _list(s["Resource"])]
         for s in _dynamodb_statements(template, "-create-url")
     }
-    assert set(grants) == {("dynamodb:GetItem", "dynamodb:PutItem"), ("dynamodb:Query",)}
+    assert set(grants) == {
+        ("dynamodb:GetItem", "dynamodb:PutItem"),
+        ("dynamodb:DeleteItem", "dynamodb:UpdateItem"),
+        ("dynamodb:Query",),
+    }
     (table_arn,) = grants[("dynamodb:GetItem", "dynamodb:PutItem")]
     assert table_arn.endswith(home)
     (index_arn,) = grants[("dynamodb:Query",)]
     assert index_arn.endswith(f"{home}/index/{table_def.DEDUP_INDEX}")
+    # create may complete or remove its idempotency records, and nothing else: never a link.
+    (idempotency,) = [
+        s
+        for s in _dynamodb_statements(template, "-create-url")
+        if "dynamodb:UpdateItem" in _list(s["Action"])
+    ]
+    assert idempotency["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["idempotency#*"]}
+    }
+
+    # update_url: the link's read and one transaction of update, put (history) and delete
+    # (stats) on the home table; no index, no Scan.
+    (change,) = _dynamodb_statements(template, "-update-url")
+    assert sorted(_list(change["Action"])) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    (change_arn,) = [join(r) for r in _list(change["Resource"])]
+    assert change_arn.endswith(home)
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
@@ -302,7 +351,13 @@ def test_cors_preflight_lists_configured_origins(synth):
     config = synth.config.environments["staging"]
     template = api(synth, "staging", "us-east-1")
     preflights = {k[1]: v for k, v in methods(template).items() if k[0] == "OPTIONS"}
-    assert set(preflights) == {"/urls", "/create", "/urls/{code}", "/urls/{code}/stats"}
+    assert set(preflights) == {
+        "/urls",
+        "/create",
+        "/urls/{code}",
+        "/urls/{code}/stats",
+        "/urls/{code}/history",
+    }
     (origin,) = config.api.cors_allowed_origins
     for props in preflights.values():
         headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]

@@ -23,7 +23,7 @@ def test_global_table_follows_shared_table_definition(synth, env):
     assert props["TableName"] == names.table_name(env)
     assert props["KeySchema"] == [{"AttributeName": table_def.PARTITION_KEY, "KeyType": "HASH"}]
     declared = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert declared == table_def.KEY_ATTRIBUTES
+    assert declared == {"short_code": "S", "original_url": "S", "created_at": "S", "owner_id": "S"}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["StreamSpecification"] == {"StreamViewType": table_def.STREAM_VIEW_TYPE}
     assert props["TimeToLiveSpecification"] == {
@@ -31,7 +31,16 @@ def test_global_table_follows_shared_table_definition(synth, env):
         "Enabled": True,
     }
     assert props["SSESpecification"]["SSEEnabled"] is True
-    (index,) = props["GlobalSecondaryIndexes"]
+    indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"original-url-index", "owner-index"}
+    # GET /urls: an owner's links, newest first, every attribute projected (one Query a page).
+    owner = indexes["owner-index"]
+    assert owner["KeySchema"] == [
+        {"AttributeName": "owner_id", "KeyType": "HASH"},
+        {"AttributeName": "created_at", "KeyType": "RANGE"},
+    ]
+    assert owner["Projection"] == {"ProjectionType": "ALL"}
+    index = indexes["original-url-index"]
     assert index["IndexName"] == table_def.DEDUP_INDEX
     assert index["KeySchema"] == [
         {"AttributeName": table_def.DEDUP_INDEX_PARTITION_KEY, "KeyType": "HASH"},
