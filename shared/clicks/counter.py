@@ -416,10 +416,14 @@ def _mark_of_refused(error: ClientError, mark: str, *, require_item: bool) -> in
         raise error
     response: dict[str, Any] = dict(error.response)
     old: dict[str, Any] = response.get("Item") or {}
-    if require_item and PARTITION_KEY not in old:
+    if require_item and LINK_TARGET not in old:
         raise _LinkMissing() from None
     value = old.get(mark, {}).get("S")
     return None if value is None else mark_sequence(value)
+
+
+# The attribute every live link has and a tombstone lacks (shared.contracts.table's layout).
+LINK_TARGET = "original_url"
 
 
 def _guard_with_mark(
@@ -437,8 +441,10 @@ def _guard_with_mark(
         condition = "#mark = :seen"
         values[":seen"] = {"S": mark_value(seen)}
     if require_item:
-        names["#pk"] = PARTITION_KEY
-        condition = f"attribute_exists(#pk) AND {condition}"
+        # A live link: a deleted link's tombstone keeps its key but has no target, and clicks
+        # still in the stream must neither count on it nor bring its statistics back.
+        names["#url"] = LINK_TARGET
+        condition = f"attribute_exists(#url) AND {condition}"
     request["ConditionExpression"] = condition
     # The item as it was, so a refused update says why without another read.
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"

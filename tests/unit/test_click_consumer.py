@@ -342,6 +342,22 @@ def test_clicks_for_a_deleted_link_leave_no_stray_items(
     assert link(dynamodb, "alive")["click_count"] == 1
 
 
+def test_clicks_still_in_the_stream_for_a_tombstoned_link_are_dropped(
+    dynamodb: Any, counter: ClickCounter
+) -> None:
+    # What DELETE /urls/{code} leaves: the key, status deleted, no target, no stats item.
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={"short_code": {"S": "tomb1"}, "status": {"S": "deleted"}, "version": {"N": "2"}},
+    )
+    outcome = counter.count(STREAM, SHARD, records([click("tomb1", 1), click("tomb1", 2)]))
+    assert outcome.failed_from is None
+    assert outcome.human_clicks == 0 and outcome.missing_link_clicks == 2
+    tombstone = repository.get_link(dynamodb, TABLE, "tomb1", consistent=True)
+    assert tombstone is not None and "click_count" not in tombstone
+    assert repository.get_link(dynamodb, TABLE, table.stats_key("tomb1"), consistent=True) is None
+
+
 def test_a_concurrent_commit_is_noticed_and_the_batch_recounted(
     dynamodb: Any, client: CountingClient, counter: ClickCounter
 ) -> None:
