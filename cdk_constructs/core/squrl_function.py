@@ -68,6 +68,7 @@ class SqurlFunction(Construct):
             code=asset.code(),
             memory_size=settings.memory_mb,
             timeout=Duration.seconds(settings.timeout_seconds),
+            reserved_concurrent_executions=config.concurrency.reserved.get(name),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             # The application log level stays at Lambda's default, INFO: in the JSON format
