@@ -56,19 +56,13 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
 
 
 def build_data_and_apis(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:
+    stacks.data[config.home_region] = DataStack(app, config=config)
     for region in config.serving_regions:
-        if DataStack.needed(config, region):
-            stacks.data[region] = DataStack(app, config=config, region=region)
-    for region in config.serving_regions:
-        data = stacks.data.get(region)
-        api = ApiStack(app, config=config, region=region, dax=data.dax if data else None)
-        # Functions reference the table by name; the home stack creates it and its replicas.
+        api = ApiStack(app, config=config, region=region)
+        # Functions (and a DAX cache) reference the table by name; the home stack creates it
+        # and its replicas.
         api.add_stack_dependency(stacks.home_data, "the table and its replicas exist first")
         stacks.api[region] = api
-    for region, data in stacks.data.items():
-        if region != config.home_region:
-            # A regional cache needs its replica, which the home region's table creates.
-            data.add_stack_dependency(stacks.home_data, "the local replica exists first")
 
 
 def build_observability(app: App, config: EnvironmentConfig, stacks: EnvironmentStacks) -> None:

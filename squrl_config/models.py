@@ -57,6 +57,53 @@ class FunctionsConfig(_Strict):
     update_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
 
 
+# Lambda keeps this much of each region's account concurrency unreserved; reservations can only
+# take what is above it. New accounts start with a concurrency limit of 10, where no function can
+# reserve anything until the quota is raised.
+UNRESERVED_CONCURRENCY_MINIMUM = 100
+# The functions built with the shared construct, which take a reservation. Lambda@Edge cannot.
+RESERVABLE_FUNCTIONS = ("create_url", "get_url", "redirect", "click_consumer", "click_lake")
+
+
+class ConcurrencyConfig(_Strict):
+    """Reserved concurrency per function (docs/deploy.md, Reserved concurrency).
+
+    Lambda@Edge replicas run in the account's regional pool too, and a redirect flood at the edge
+    can take all of it; a reservation keeps that many executions for the function (and caps it
+    there). `account_limit` is the account's "Concurrent executions" quota in each region the
+    environment uses (Service Quotas, L-B99A9384): synth refuses reservations it cannot hold.
+    """
+
+    account_limit: int = Field(1000, ge=1)
+    reserved: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+
+    @field_validator("reserved")
+    @classmethod
+    def _known_functions(cls, reserved: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(reserved) - set(RESERVABLE_FUNCTIONS))
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a function that takes a reservation; one of "
+                f"{', '.join(RESERVABLE_FUNCTIONS)} (Lambda@Edge cannot reserve concurrency)"
+            )
+        return reserved
+
+    @model_validator(mode="after")
+    def _fits_the_account(self) -> ConcurrencyConfig:
+        # Every reservation can land in one region: the home region runs every function.
+        total = sum(self.reserved.values())
+        reservable = self.account_limit - UNRESERVED_CONCURRENCY_MINIMUM
+        if total > max(reservable, 0):
+            raise ValueError(
+                f"concurrency.reserved totals {total}, but an account limit of "
+                f"{self.account_limit} leaves {max(reservable, 0)} to reserve (Lambda keeps "
+                f"{UNRESERVED_CONCURRENCY_MINIMUM} unreserved). New accounts start at 10, where "
+                "nothing can be reserved: raise the quota (Service Quotas, L-B99A9384) and set "
+                "concurrency.account_limit to it, or remove the reservations"
+            )
+        return self
+
+
 class ApiConfig(_Strict):
     # Usage plan applied to the environment's API key.
     throttle_rate_limit: float = Field(50, gt=0)
@@ -223,6 +270,7 @@ class EnvironmentConfig(_Strict):
     retain_data: bool = True
     budget_usd: float | None = Field(None, gt=0)
     functions: FunctionsConfig = FunctionsConfig()
+    concurrency: ConcurrencyConfig = ConcurrencyConfig()
     api: ApiConfig = ApiConfig()
     waf: WafConfig = WafConfig()
     dax: DaxConfig = DaxConfig()

@@ -9,7 +9,7 @@ both the analytics stack and that region's api stack.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -17,14 +17,12 @@ from constructs import Construct
 from cdk_constructs.clicks.click_consumer import ClickConsumer
 from cdk_constructs.clicks.click_lake import ClickLake
 from cdk_constructs.clicks.click_log_shipping import ClickLogShipping
+from cdk_constructs.core.log_retention import STREAM_RETENTION
 from cdk_constructs.observability.sources import AnalyticsSources, FunctionSource
 from shared.contracts import metrics, names
 from shared.contracts.names import EDGE_LOG_STREAM_REGION
 from squrl_config import ConfigError, EnvironmentConfig
 from stacks.squrl_stack import SqurlStack
-
-# Consumer failures are replayable for this long (docs/analytics.md); longer costs extra.
-STREAM_RETENTION = Duration.hours(24)
 
 
 class AnalyticsStack(SqurlStack):

@@ -1,4 +1,4 @@
-"""API stack: the regional REST API, its functions and its WAF."""
+"""API stack: the regional REST API, its functions, its WAF and, when enabled, its DAX cache."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from constructs import Construct
 from cdk_constructs.api.links_api import LinksApi
 from cdk_constructs.api.regional_waf import RegionalWaf
 from cdk_constructs.core.compliance import acknowledge
-from cdk_constructs.core.dax_cache import DaxCache
+from cdk_constructs.core.dax_cache import DaxCache, cache_zones
 from cdk_constructs.core.links_table import (
     change_statements,
     owner_read_statements,
@@ -28,20 +28,31 @@ from stacks.squrl_stack import SqurlStack
 
 
 class ApiStack(SqurlStack):
-    """One per serving region. Exposes `.api`, `.functions` and `.table` (the local replica)."""
+    """One per serving region. Exposes `.api`, `.functions`, `.table` (the local replica) and
+    `.dax` (the region's cache, or None).
+
+    The DAX cache is here, next to the redirect that uses it, not in a data stack: its endpoint,
+    ARN, subnets and security group are then plain references inside one stack, and turning DAX
+    on or off or changing its node type is one update of this stack (docs/deploy.md, DAX).
+    """
 
     ROLE = "api"
 
-    def __init__(
-        self,
-        scope: Construct,
-        *,
-        config: EnvironmentConfig,
-        region: str,
-        dax: DaxCache | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, config=config, region=region, description=f"API in {region}")
         table_name = names.table_name(config.name)
+        self.dax: DaxCache | None = None
+        if config.dax.enabled:
+            self.dax = DaxCache(
+                self,
+                "Cache",
+                env_name=config.name,
+                settings=config.dax,
+                table_name=table_name,
+                region=region,
+                log_retention_days=config.log_retention_days,
+            )
+        dax = self.dax
         self.table = dynamodb.TableV2.from_table_attributes(
             self,
             "LocalReplica",
@@ -160,6 +171,9 @@ class ApiStack(SqurlStack):
                 settings=config.waf,
                 resource_arn=stage.stage_arn,
             )
+            # The stage's ARN is built from names, so nothing else makes the association wait
+            # for the stage to exist.
+            self.waf.association.node.add_dependency(stage)
         else:
             acknowledge(
                 stage,
@@ -171,6 +185,11 @@ class ApiStack(SqurlStack):
         CfnOutput(self, "ApiUrl", value=self.links_api.base_url)
         CfnOutput(self, "ApiKeyId", value=self.links_api.api_key.key_id)
         CfnOutput(self, "ShortBaseUrl", value=short_base_url)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        # Overrides the credentialed lookup so that synth stays offline.
+        return cache_zones()
 
     def sources(self) -> RegionSources:
         """What this region's observability watches: its API, functions, replica and WAF."""

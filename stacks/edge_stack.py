@@ -56,7 +56,7 @@ def failover_region(config: EnvironmentConfig) -> str | None:
 
 class EdgeStack(SqurlStack):
     """Exposes `.distribution`, `.edge_function`, `.format_function`, `.waf` and `.request_log`
-    (`.stream`)."""
+    (`.stream`; None when analytics, its only reader, is off)."""
 
     ROLE = "edge"
 
@@ -75,7 +75,6 @@ class EdgeStack(SqurlStack):
             # The failover origin is another region's API: its host crosses regions.
             cross_region_references=True,
         )
-        retain = config.retain_data
 
         bundle = EdgeBundleConfig(
             table_name=names.table_name(config.name),
@@ -87,18 +86,20 @@ class EdgeStack(SqurlStack):
             self, "Redirect", env_name=config.name, bundle=bundle
         )
 
-        self.request_log = EdgeRequestLog(
-            self,
-            "RequestLog",
-            env_name=config.name,
-            shards=(
-                config.edge.realtime_log_shards
-                if config.edge.realtime_log_stream_mode == "provisioned"
-                else None
-            ),
-            sampling_percent=config.edge.realtime_log_sampling_percent,
-            retain=retain,
-        )
+        # The request stream's only reader is the analytics stack: without it, no stream.
+        self.request_log: EdgeRequestLog | None = None
+        if config.analytics.enabled:
+            self.request_log = EdgeRequestLog(
+                self,
+                "RequestLog",
+                env_name=config.name,
+                shards=(
+                    config.edge.realtime_log_shards
+                    if config.edge.realtime_log_stream_mode == "provisioned"
+                    else None
+                ),
+                sampling_percent=config.edge.realtime_log_sampling_percent,
+            )
 
         self.waf: EdgeWaf | None = None
         if config.waf.enabled:
@@ -191,7 +192,7 @@ class EdgeStack(SqurlStack):
                     )
                 ],
                 edge_lambdas=edge_lambdas,
-                realtime_log_config=self.request_log.config,
+                realtime_log_config=self.request_log.config if self.request_log else None,
             ),
             domain_names=domain_names,
             certificate=certificate,
@@ -215,7 +216,8 @@ class EdgeStack(SqurlStack):
 
         CfnOutput(self, "DistributionDomain", value=self.distribution.distribution_domain_name)
         CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)
-        CfnOutput(self, "EdgeRequestStreamArn", value=self.request_log.stream.stream_arn)
+        if self.request_log is not None:
+            CfnOutput(self, "EdgeRequestStreamArn", value=self.request_log.stream.stream_arn)
         CfnOutput(
             self,
             "ShortBaseUrl",
@@ -228,7 +230,7 @@ class EdgeStack(SqurlStack):
             distribution_id=self.distribution.distribution_id,
             function_name=self.edge_function.function_name,
             web_acl_name=self.waf.name if self.waf is not None else None,
-            request_stream_name=self.request_log.stream_name,
+            request_stream_name=self.request_log.stream_name if self.request_log else None,
         )
 
     def _api_origin(self, api: ApiStack, role: str) -> origins.HttpOrigin:

@@ -65,9 +65,10 @@ class ObservabilityStack(SqurlStack):
         )
         settings = config.observability
         home = region == config.home_region
-        self.topic = AlarmTopic(
+        alarm_topic = AlarmTopic(
             self, "AlarmTopic", env_name=config.name, email=settings.alarm_email
-        ).topic
+        )
+        self.topic = alarm_topic.topic
 
         self.canary: LinkCanary | None = None
         if home and settings.canary and api_url is not None:
@@ -103,9 +104,11 @@ class ObservabilityStack(SqurlStack):
                 lambda_insights=settings.lambda_insights,
             )
         if home and config.budget_usd is not None:
-            environment_budget(
+            budget = environment_budget(
                 self, env_name=config.name, limit_usd=config.budget_usd, topic=self.topic
             )
+            # Budgets checks that it may publish to the topic when the budget is created.
+            budget.node.add_dependency(alarm_topic.policy)
 
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
         if self.dashboard is not None:

@@ -47,7 +47,9 @@ class ClickConsumer(Construct):
         streams: list[kinesis.IStream],
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        # Deleted with the stack: a kept queue of this fixed name would make the next deploy
+        # fail with "already exists", and its messages only point into the stream, which is
+        # deleted too.
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
@@ -55,7 +57,7 @@ class ClickConsumer(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
-            removal_policy=removal,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         acknowledge(
             self.dead_letter_queue,

@@ -168,12 +168,14 @@ class ClickLake(Construct):
         )
         self.transform = transform.function
 
+        # The buckets hold the lake and are kept with `retain_data` (their names are generated,
+        # so a redeploy makes new ones); this group has a fixed name and goes with the stack.
         log_group = logs.LogGroup(
             self,
             "DeliveryLogs",
             log_group_name=f"/aws/kinesisfirehose/squrl-{config.name}-clicks",
             retention=log_retention(config.log_retention_days),
-            removal_policy=removal,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.delivery_streams: dict[str, firehose.CfnDeliveryStream] = {}
         for key, stream in streams.items():
@@ -309,7 +311,12 @@ class ClickLake(Construct):
                 "Firehose names each object it delivers (date prefix, random suffix); the grant "
                 "is limited to the one prefix it writes.",
             )
-        log_stream = logs.LogStream(self, f"DeliveryLogStream-{key}", log_group=log_group)
+        log_stream = logs.LogStream(
+            self,
+            f"DeliveryLogStream-{key}",
+            log_group=log_group,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         log_group.grant_write(role)
         delivery = firehose.CfnDeliveryStream(
             self,

@@ -101,3 +101,6 @@ class ClickLogShipping(Construct):
             filter_pattern=pattern,
         )
         self.filter.node.add_dependency(destination)
+        # CloudWatch Logs checks that the role may put records on the stream when the
+        # destination is created; the role's policy is a resource of its own.
+        destination.node.add_dependency(role)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Fn, RemovalPolicy
 from aws_cdk import aws_dax as dax
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -14,17 +14,28 @@ from cdk_constructs.core.log_retention import log_retention
 from squrl_config import DaxConfig
 
 DAX_TLS_PORT = 9111
+ZONE_COUNT = 3
 
 
-def zones_of(region: str) -> list[str]:
-    """Zones a-c, named rather than looked up: a lookup needs AWS credentials at synth, and
-    every region squrl serves has them. A stack holding a DaxCache returns these from its
-    `availability_zones`, which the VPC checks its zones against."""
-    return [f"{region}{zone}" for zone in "abc"]
+def cache_zones() -> list[str]:
+    """The region's first three zones, as CloudFormation resolves them at deploy time.
+
+    `Fn::GetAZs` names the zones of the deploying account (zone letters map to different
+    physical zones in each account, and not every account has every letter), and needs no AWS
+    credentials at synth. A stack holding a DaxCache returns these from its
+    `availability_zones`, which the VPC takes its zones from."""
+    return [Fn.select(index, Fn.get_azs()) for index in range(ZONE_COUNT)]
 
 
 class DaxCache(Construct):
     """VPC (isolated subnets, no NAT), DAX cluster with TLS and encryption at rest.
+
+    Everything here is deleted with its stack: the cluster is a cache, rebuilt from the table on
+    its first misses, and keeping it alone would leave a billing cluster without its role,
+    subnets or security group. The cluster has no fixed name, so changing its node type
+    (a replacement) creates the new cluster before deleting the old one. It lives in the stack of
+    the functions that use it, so that turning DAX on or off, or changing the node type, is one
+    stack update with no cross-stack export in the way (docs/deploy.md, DAX).
 
     Exposes `.vpc`, `.client_security_group` (give it to functions that talk to DAX; the cluster
     admits only that group) and `.endpoint` (the daxs:// discovery URL).
@@ -40,16 +51,14 @@ class DaxCache(Construct):
         table_name: str,
         region: str,
         log_retention_days: int,
-        retain: bool,
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
         # No NAT: everything the redirect calls inside the VPC is reached through endpoints,
         # which keeps the VPC's standing cost near zero and gives the functions no internet path.
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            availability_zones=zones_of(region),
+            max_azs=ZONE_COUNT,
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -66,7 +75,7 @@ class DaxCache(Construct):
             self,
             "FlowLogs",
             retention=log_retention(log_retention_days),
-            removal_policy=removal,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.vpc.add_flow_log(
             "FlowLog",
@@ -157,6 +166,6 @@ class DaxCache(Construct):
             cluster_endpoint_encryption_type="TLS",
             description=f"squrl {env_name} redirect read cache",
         )
-        self.cluster.apply_removal_policy(removal)
+        self.cluster.apply_removal_policy(RemovalPolicy.DESTROY)
         self.endpoint = self.cluster.attr_cluster_discovery_endpoint_url
         self.cluster_arn = self.cluster.attr_arn

@@ -1,8 +1,17 @@
-"""CloudWatch Logs retention from the configuration's number of days."""
+"""How long squrl keeps what it records: CloudWatch Logs from the configuration's number of days,
+Kinesis streams for one fixed period."""
 
 from __future__ import annotations
 
+from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
+
+# Every click stream keeps records for Kinesis's minimum, 24 hours. The records hold user agents
+# and referrers (the consumer derives the device class and the bot flag from the user agent, and
+# the referrer's host, before storing anything), so they are kept no longer than the minimum; a
+# day also bounds the consumer's catch-up after an outage (docs/analytics.md). Longer retention
+# costs extra per shard-hour. One value for every stream, so replay windows never differ.
+STREAM_RETENTION = Duration.hours(24)
 
 # Keys match squrl_config.LOG_RETENTION_DAYS, which the config validates against.
 _RETENTION = {

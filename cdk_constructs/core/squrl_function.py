@@ -48,14 +48,15 @@ class SqurlFunction(Construct):
         super().__init__(scope, construct_id)
         asset = function_asset(name, config.architecture)
         function_name = names.function_name(config.name, name)
-        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
+        # Deleted with the function even where data is retained: a kept group of this fixed
+        # name would make the next deploy of the stack fail with "already exists".
         self.log_group = logs.LogGroup(
             self,
             "Logs",
             log_group_name=names.function_log_group_name(config.name, name),
             retention=log_retention(config.log_retention_days),
-            removal_policy=removal,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.function = lambda_.Function(
             self,
@@ -68,6 +69,7 @@ class SqurlFunction(Construct):
             code=asset.code(),
             memory_size=settings.memory_mb,
             timeout=Duration.seconds(settings.timeout_seconds),
+            reserved_concurrent_executions=config.concurrency.reserved.get(name),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             # The application log level stays at Lambda's default, INFO: in the JSON format

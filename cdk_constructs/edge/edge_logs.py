@@ -3,17 +3,20 @@
 The stream is the hand-off point to the analytics consumer (docs/edge.md): every answered
 request, cache hits included, as one tab-separated record of
 shared.contracts.edge_log_fields.FIELDS. No client IP is ever in it; the consumer reduces the user
-agent and referrer before storing.
+agent (to a device class and a bot flag: without it every click would count as a human one) and
+the referrer (to its host) before storing, and the stream keeps records for Kinesis's minimum,
+24 hours. The edge stack builds it only where the analytics stack reads it.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
+from cdk_constructs.core.log_retention import STREAM_RETENTION
 from shared.contracts.edge_log_fields import FIELDS
 from shared.contracts.names import edge_log_stream_name
 
@@ -30,7 +33,6 @@ class EdgeRequestLog(Construct):
         env_name: str,
         shards: int | None,
         sampling_percent: int,
-        retain: bool,
     ) -> None:
         """`shards=None` makes an on-demand stream. Each request is one record, cache hits
         included, and a provisioned shard takes 1,000 records a second: a busier distribution
@@ -48,10 +50,10 @@ class EdgeRequestLog(Construct):
             shard_count=shards,
             # The AWS-managed key: CloudFront's delivery role needs no KMS grant for it.
             encryption=kinesis.StreamEncryption.MANAGED,
-            # A day is enough for the consumer to catch up after an outage; the records hold
-            # user agents, which are not kept longer than the consumer needs them.
-            retention_period=Duration.hours(24),
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            retention_period=STREAM_RETENTION,
+            # Deleted with the stack: its records are a day's hand-off, not data, and a kept
+            # stream of this fixed name would make the next deploy fail with "already exists".
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
             self,
@@ -78,3 +80,5 @@ class EdgeRequestLog(Construct):
             fields=list(FIELDS),
             sampling_rate=sampling_percent,
         )
+        # CloudFront checks that the role may write to the stream when the config is created.
+        self.config.node.add_dependency(self.role)

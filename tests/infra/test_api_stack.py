@@ -201,7 +201,10 @@ def test_redirect_reaches_dax_only_where_enabled(synth, env, region):
     props = function_by_name(api(synth, env, region), "-redirect")
     endpoint = props["Environment"]["Variables"]["SQURL_DAX_ENDPOINT"]
     if config.dax.enabled:
-        assert "Fn::ImportValue" in endpoint
+        # The cluster is in the same stack: a reference, never an import (test_dax.py).
+        (cluster_id, attribute) = endpoint["Fn::GetAtt"]
+        assert attribute == "ClusterDiscoveryEndpointURL"
+        assert api(synth, env, region)["Resources"][cluster_id]["Type"] == "AWS::DAX::Cluster"
         assert props["VpcConfig"]["SubnetIds"]
     else:
         assert endpoint == ""
@@ -300,7 +303,8 @@ def test_only_the_redirect_reaches_dax_and_only_with_get_item(synth, env, region
     (statement,) = granted
     assert _list(statement["Action"]) == ["dax:GetItem"]
     (cluster,) = _list(statement["Resource"])
-    assert f"squrl-{env}-data-{region}" in join(cluster) and "Cluster" in join(cluster)
+    assert cluster == {"Fn::GetAtt": [cluster["Fn::GetAtt"][0], "Arn"]}
+    assert template["Resources"][cluster["Fn::GetAtt"][0]]["Type"] == "AWS::DAX::Cluster"
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)

@@ -22,8 +22,6 @@ def test_stack_names_read_as_a_table_of_contents(synth):
         "squrl-staging-api-us-east-1",
         "squrl-staging-api-eu-west-1",
         "squrl-prod-data-us-east-1",
-        "squrl-prod-data-eu-west-1",
-        "squrl-prod-data-ap-southeast-1",
         "squrl-prod-api-us-east-1",
         "squrl-prod-api-eu-west-1",
         "squrl-prod-api-ap-southeast-1",

@@ -4,7 +4,7 @@ import pytest
 
 from shared.contracts import names
 from shared.contracts import table as table_def
-from tests.infra.helpers import join, only, resources
+from tests.infra.helpers import only, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
@@ -83,62 +83,6 @@ def test_table_exists_once_per_environment(synth):
             and resources(template, "AWS::DynamoDB::GlobalTable")
         ]
         assert tables == [f"squrl-{env}-data-us-east-1"]
-
-
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-1"])
-def test_prod_has_an_encrypted_dax_cluster_per_region(synth, region):
-    template = synth.templates[f"squrl-prod-data-{region}"]
-    cluster = only(template, "AWS::DAX::Cluster")["Properties"]
-    assert cluster["SSESpecification"] == {"SSEEnabled": True}
-    assert cluster["ClusterEndpointEncryptionType"] == "TLS"
-    assert cluster["ReplicationFactor"] == 3
-    # The cluster admits DAX's TLS port from the functions' group only.
-    ingress = [
-        rule
-        for sg in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-        for rule in [sg["Properties"]]
-        if rule.get("FromPort") == 9111
-    ]
-    assert len(ingress) == 1 and "SourceSecurityGroupId" in ingress[0]
-    assert not resources(template, "AWS::EC2::NatGateway")
-    zones = {
-        s["Properties"]["AvailabilityZone"]
-        for s in resources(template, "AWS::EC2::Subnet").values()
-    }
-    assert zones == {f"{region}a", f"{region}b", f"{region}c"}
-
-
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-1"])
-def test_dax_service_role_does_only_what_the_redirect_asks(synth, region):
-    template = synth.templates[f"squrl-prod-data-{region}"]
-    cluster = only(template, "AWS::DAX::Cluster")["Properties"]
-    role_id = cluster["IAMRoleARN"]["Fn::GetAtt"][0]
-    statements = [
-        statement
-        for policy in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    # The redirect's one call through DAX is GetItem; DAX also reads the key schema.
-    (statement,) = statements
-    assert sorted(statement["Action"]) == ["dynamodb:DescribeTable", "dynamodb:GetItem"]
-    account = synth.config.environments["prod"].account
-    table = names.table_name("prod")
-    assert join(statement["Resource"]).endswith(f":dynamodb:{region}:{account}:table/{table}")
-
-
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-1"])
-def test_dax_ttls_come_from_config_not_the_five_minute_default(synth, region):
-    config = synth.config.environments["prod"]
-    template = synth.templates[f"squrl-prod-data-{region}"]
-    group_id, group = next(iter(resources(template, "AWS::DAX::ParameterGroup").items()))
-    assert group["Properties"]["ParameterNameValues"] == {
-        "record-ttl-millis": str(config.dax.record_ttl_millis),
-        "query-ttl-millis": str(config.dax.query_ttl_millis),
-    }
-    assert config.dax.record_ttl_millis == 10_000
-    cluster = only(template, "AWS::DAX::Cluster")["Properties"]
-    assert cluster["ParameterGroupName"] == {"Ref": group_id}
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])

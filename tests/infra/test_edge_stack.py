@@ -173,7 +173,12 @@ def test_cloudfront_scope_waf_with_a_429_rate_rule(synth: Any, env: str) -> None
     assert "RuleActionOverrides" not in common
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+# Environments whose analytics stack reads the edge's request stream; elsewhere there is none
+# (tests/infra/test_waste.py).
+WITH_ANALYTICS = ["staging", "prod"]
+
+
+@pytest.mark.parametrize("env", WITH_ANALYTICS)
 def test_real_time_logs_carry_the_shared_field_list_and_no_ip(synth: Any, env: str) -> None:
     template = edge_template(synth, env)
     config_id, log_config = next(
@@ -190,7 +195,7 @@ def test_real_time_logs_carry_the_shared_field_list_and_no_ip(synth: Any, env: s
     assert behavior["RealtimeLogConfigArn"] == {"Ref": config_id}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", WITH_ANALYTICS)
 def test_real_time_log_stream_capacity_follows_config(synth: Any, env: str) -> None:
     edge = synth.config.environments[env].edge
     stream = only(edge_template(synth, env), "AWS::Kinesis::Stream")["Properties"]
