@@ -35,6 +35,9 @@ for _key, _value in {
     os.environ.setdefault(_key, _value)
 BLOCKS = 20
 PER_BLOCK = 1000
+# The click consumer's event source batch size (cdk_constructs/clicks/click_consumer.py), which
+# tests/infra/test_analytics.py pins in the template.
+CONSUMER_BATCH_SIZE = 2000
 ITEM = {
     "original_url": {"S": "https://example.com/a/long/enough/path?with=query"},
     "status": {"S": "active"},
@@ -278,9 +281,10 @@ def run() -> dict[str, Any]:
     return {
         "producer": producer_latency(),
         "consumer_one_viral_code": consumer_writes(codes=1),
-        "consumer_1000_codes": consumer_writes(codes=1000),
-        # What a larger batch (BATCH_SIZE in cdk_constructs/click_consumer.py) would give.
-        "consumer_1000_codes_batch_2000": consumer_writes(codes=1000, batch_records=2000),
+        # At the consumer's batch size (BATCH_SIZE in cdk_constructs/clicks/click_consumer.py).
+        "consumer_1000_codes": consumer_writes(codes=1000, batch_records=CONSUMER_BATCH_SIZE),
+        # The same traffic in the smaller batches a quieter shard sends.
+        "consumer_1000_codes_batch_1000": consumer_writes(codes=1000, batch_records=1000),
         "consumer_1000_codes_log_batches": consumer_writes(
             codes=1000, batch_records=100, clicks_per_record=50
         ),
