@@ -51,7 +51,7 @@ def test_a_zone_without_a_short_domain_is_refused() -> None:
 
 
 def test_a_short_domain_needs_the_edge() -> None:
-    with pytest.raises(ConfigError, match="short_domain needs edge.enabled"):
+    with pytest.raises(ConfigError, match=r"short_domain needs edge\.enabled"):
         load_config(context(short_domain="sq.mycorp.io", edge={"enabled": False}))
 
 
