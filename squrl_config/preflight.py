@@ -108,8 +108,8 @@ def _check_domain(config: EnvironmentConfig, report: Report) -> None:
     domain = config.short_domain
     if domain is None:
         report.checked.append(
-            "no short domain: links use the home region's API stage URL; the distribution "
-            "answers on its *.cloudfront.net name"
+            "no short domain: links use the API stage URL of the region that made them; the "
+            "distribution answers on its *.cloudfront.net name"
         )
     elif placeholder_domain(domain):
         report.must_set.append(
