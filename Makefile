@@ -12,13 +12,24 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= dev
+# Extra CDK context for preflight, deploy, diff and destroy, e.g. CONTEXT='-c squrl.dev.account=...'
+CONTEXT ?=
+# Only these stacks (names or globs) instead of the whole environment, for deploy and destroy.
+STACKS ?=
+STACK_SELECTION = $(if $(strip $(STACKS)),--exclusively $(STACKS),--all)
+# checkov lives in a venv of its own: its dependencies are not squrl's (requirements-checkov.txt).
+CHECKOV_VENV ?= .venv-checkov
+# Synthesized for checkov by `make lint`: every environment, rebuilt when an input changes.
+LINT_ASSEMBLY := .build/cdk.lint
+SYNTH_INPUTS := app.py cdk.json requirements.lock $(shell git ls-files stacks cdk_constructs \
+	squrl_config functions shared 2>/dev/null)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help install dev test test-unit test-oldest test-infra test-e2e lint format typecheck synth deploy diff bench clean
+.PHONY: help install dev test test-unit test-oldest test-infra test-e2e lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -53,13 +64,26 @@ test-infra: install ## Run the infrastructure tests only (one synth per session)
 test-e2e: $(VENV)/.installed ## Run the end-to-end tests only (over HTTP, local server)
 	$(PY) -m pytest -n 2 tests/e2e
 
-lint: $(VENV)/.installed typecheck ## ruff (lint, complexity, format), mypy and the import contracts
+lint: $(VENV)/.installed typecheck checkov ## ruff, mypy, the import contracts and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+$(LINT_ASSEMBLY)/manifest.json: $(SYNTH_INPUTS) | install
+	$(CDK) synth --quiet -o $(LINT_ASSEMBLY)
+
+checkov: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(LINT_ASSEMBLY)/manifest.json ## checkov over every template; fails on a finding checkov-baseline.toml does not accept
+	$(PY) -m tools.checkov_gate --checkov $(CHECKOV_VENV)/bin/checkov \
+		--baseline checkov-baseline.toml $(LINT_ASSEMBLY)
+
 typecheck: $(VENV)/.installed ## mypy over the runtime, the local server and the CDK app
-	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks app.py
+	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks tools app.py
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -68,11 +92,25 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 synth: install ## Synthesize every environment (cdk-nag included) into cdk.out/
 	$(CDK) synth --quiet
 
-deploy: install ## Deploy one environment: make deploy ENV=dev|staging|prod
-	$(CDK) deploy --context env=$(ENV) --all --require-approval broadening
+preflight: $(VENV)/.installed ## Check ENV's cdk.json values offline before a deploy; names the manual steps
+	$(PY) -m squrl_config.preflight $(ENV) $(CONTEXT)
+
+bootstrap: install ## Bootstrap the CDK in every region ENV deploys into (AWS credentials needed)
+	$(CDK) bootstrap $(shell $(PY) -m squrl_config.preflight --bootstrap-targets $(ENV) $(CONTEXT))
+
+# Stacks are created with CloudFormation's auto-import, so what a `make destroy` kept under a
+# fixed name (the table) is adopted instead of failing with "already exists".
+deploy: preflight install ## Deploy one environment: make deploy ENV=dev|staging|prod (preflight first)
+	$(CDK) deploy --context env=$(ENV) $(CONTEXT) $(STACK_SELECTION) \
+		--require-approval broadening --import-existing-resources
 
 diff: install ## Show what a deploy of ENV would change
-	$(CDK) diff --context env=$(ENV)
+	$(CDK) diff --context env=$(ENV) $(CONTEXT)
+
+destroy: install ## Tear down one environment: make destroy ENV=... (prints what it keeps first)
+	$(CDK) synth --quiet --context env=$(ENV) $(CONTEXT) -o .build/cdk.destroy
+	$(PY) -m squrl_config.teardown .build/cdk.destroy $(ENV)
+	$(CDK) destroy --app .build/cdk.destroy $(STACK_SELECTION) $(if $(FORCE),--force)
 
 bench: $(VENV)/.installed ## Run the benchmarks under bench/
 	$(PY) -m bench

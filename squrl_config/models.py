@@ -48,7 +48,7 @@ class FunctionSettings(_Strict):
 
 
 class FunctionsConfig(_Strict):
-    # Timeouts follow the seeds (create 10 s, redirect 5 s); a single-item read needs no more
+    # Timeouts follow docs/api.md section 11 (create 10 s, redirect 5 s); a single-item read needs no more
     # than the redirect. All stay under API Gateway's 29 s integration limit.
     create_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
     redirect: FunctionSettings = FunctionSettings(timeout_seconds=5)
@@ -232,6 +232,27 @@ class EdgeConfig(_Strict):
         return self
 
 
+class DomainConfig(_Strict):
+    """What squrl may do in DNS for `short_domain` (docs/deploy.md, "Your own domain").
+
+    Without a hosted zone squrl only requests the certificate; the records are the operator's
+    (the edge stack outputs them). With the Route 53 zone that holds the short domain, squrl
+    creates the certificates' validation records, the short domain's alias records and, with
+    `api_host`, `api.<short_domain>`: one API host name routed to the nearest healthy region.
+    """
+
+    hosted_zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]{1,32}$")
+    api_host: bool = True
+
+
+class DeployConfig(_Strict):
+    """Facts about the account that synthesis cannot see; only `make preflight` reads them."""
+
+    # Regions where `cdk bootstrap aws://<account>/<region>` has been run for this account:
+    # every serving region and us-east-1 (CloudFront's region) must be among them.
+    bootstrapped_regions: list[Region] = Field(default_factory=list)
+
+
 class ObservabilityConfig(_Strict):
     alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     canary: bool = False
@@ -239,7 +260,8 @@ class ObservabilityConfig(_Strict):
     dashboard: bool = True
     # Seed 000's success metric: p99 under 200 ms even with cold starts, for the redirect.
     redirect_p99_slo_ms: int = Field(200, ge=10, le=29_000)
-    # Creates write to the home region (a cross-region hop from replicas); seed 004 warns at 1 s.
+    # Creates write to the home region (a cross-region hop from replicas); docs/api.md section 11
+    # sets 1 s.
     create_p99_slo_ms: int = Field(1000, ge=10, le=29_000)
     # Below this many requests a minute one slow or failed request is a large share of traffic;
     # rate and percentile alarms stay quiet there instead of paging on a single request.
@@ -277,6 +299,8 @@ class EnvironmentConfig(_Strict):
     analytics: AnalyticsConfig = AnalyticsConfig()
     edge: EdgeConfig = EdgeConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    domain: DomainConfig = DomainConfig()
+    deploy: DeployConfig = DeployConfig()
 
     @field_validator("serving_regions")
     @classmethod
@@ -321,6 +345,28 @@ class EnvironmentConfig(_Strict):
                 + (" or 'PriceClass_All'" if wanted != "PriceClass_All" else "")
             )
         return self
+
+    @model_validator(mode="after")
+    def _domain_needs_its_distribution(self) -> EnvironmentConfig:
+        # The distribution is what answers on the short domain; without it every short_url
+        # would name a host that serves nothing.
+        if self.short_domain and not self.edge.enabled:
+            raise ValueError(
+                "short_domain needs edge.enabled: the CloudFront distribution serves it"
+            )
+        if self.domain.hosted_zone_id and not self.short_domain:
+            raise ValueError(
+                "domain.hosted_zone_id is set without short_domain: set the short domain the "
+                "zone holds, or remove the zone id"
+            )
+        return self
+
+    @property
+    def api_host(self) -> str | None:
+        """`api.<short_domain>` when squrl routes it (a hosted zone and `domain.api_host`)."""
+        if self.short_domain and self.domain.hosted_zone_id and self.domain.api_host:
+            return f"api.{self.short_domain}"
+        return None
 
     @property
     def replica_regions(self) -> list[str]:

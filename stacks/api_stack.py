@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from cdk_constructs.api.api_host import RegionalApiHost
 from cdk_constructs.api.links_api import LinksApi
 from cdk_constructs.api.regional_waf import RegionalWaf
 from cdk_constructs.core.compliance import acknowledge
@@ -77,9 +78,17 @@ class ApiStack(SqurlStack):
         short_base_url = (
             f"https://{config.short_domain}" if config.short_domain else self.links_api.base_url
         )
-        own_hosts = [self.links_api.host]
-        if config.short_domain:
-            own_hosts.insert(0, config.short_domain)
+        # With a hosted zone, clients reach every region's API as `api.<short domain>`.
+        self.api_host: RegionalApiHost | None = None
+        if config.api_host and config.domain.hosted_zone_id:
+            self.api_host = RegionalApiHost(
+                self,
+                "ApiHost",
+                host=config.api_host,
+                hosted_zone_id=config.domain.hosted_zone_id,
+                links_api=self.links_api,
+            )
+        own_hosts = [h for h in (config.short_domain, config.api_host, self.links_api.host) if h]
         common_env = {
             "SQURL_TABLE_NAME": table_name,
             "SQURL_HOME_REGION": config.home_region,
@@ -185,6 +194,8 @@ class ApiStack(SqurlStack):
         CfnOutput(self, "ApiUrl", value=self.links_api.base_url)
         CfnOutput(self, "ApiKeyId", value=self.links_api.api_key.key_id)
         CfnOutput(self, "ShortBaseUrl", value=short_base_url)
+        if config.api_host:
+            CfnOutput(self, "ApiHostUrl", value=f"https://{config.api_host}")
 
     @property
     def availability_zones(self) -> list[str]:

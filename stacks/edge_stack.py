@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Aws, CfnOutput, Duration
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
 from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.edge.domain import ShortDomain
 from cdk_constructs.edge.edge_format import EdgeFormatFunction
 from cdk_constructs.edge.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge.edge_logs import EdgeRequestLog
@@ -155,23 +155,19 @@ class EdgeStack(SqurlStack):
                 ),
             ]
 
+        self.short_domain: ShortDomain | None = None
         certificate = None
         domain_names = None
         if config.short_domain:
+            self.short_domain = ShortDomain(
+                self,
+                "ShortDomain",
+                domain=config.short_domain,
+                hosted_zone_id=config.domain.hosted_zone_id,
+                certificate_arn=config.edge.certificate_arn,
+            )
+            certificate = self.short_domain.certificate
             domain_names = [config.short_domain]
-            if config.edge.certificate_arn:
-                certificate = acm.Certificate.from_certificate_arn(
-                    self, "Certificate", config.edge.certificate_arn
-                )
-            else:
-                # DNS validation: the deploy waits until the CNAME CloudFormation shows is
-                # published in the short domain's zone (docs/edge.md).
-                certificate = acm.Certificate(
-                    self,
-                    "Certificate",
-                    domain_name=config.short_domain,
-                    validation=acm.CertificateValidation.from_dns(),
-                )
 
         self.distribution = cloudfront.Distribution(
             self,
@@ -213,6 +209,15 @@ class EdgeStack(SqurlStack):
             ],
         )
         self._acknowledge(config)
+        if self.short_domain is not None:
+            self.short_domain.serve(self.distribution)
+            if self.short_domain.zone is None:
+                CfnOutput(
+                    self,
+                    "ShortDomainRecord",
+                    description="Publish this record in the short domain's DNS zone",
+                    value=self.short_domain.records_to_publish(self.distribution),
+                )
 
         CfnOutput(self, "DistributionDomain", value=self.distribution.distribution_domain_name)
         CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)

@@ -16,7 +16,12 @@ from constructs import Construct
 from cdk_constructs.observability.alarm_topic import AlarmTopic
 from cdk_constructs.observability.alarms import RegionAlarms
 from cdk_constructs.observability.budget import environment_budget
-from cdk_constructs.observability.canary import LinkCanary, api_key_parameter
+from cdk_constructs.observability.canary import (
+    LinkCanary,
+    api_key_parameter,
+    canary_api_url,
+    canary_short_base_url,
+)
 from cdk_constructs.observability.dashboard import RegionDashboard, dashboard_name
 from cdk_constructs.observability.sources import (
     AnalyticsSources,
@@ -76,8 +81,8 @@ class ObservabilityStack(SqurlStack):
                 self,
                 "LinkCanary",
                 env_name=config.name,
-                api_url=api_url,
-                short_base_url=f"https://{config.short_domain}" if config.short_domain else "",
+                api_url=canary_api_url(config, api_url),
+                short_base_url=canary_short_base_url(config),
                 parameter_name=api_key_parameter(config.name, settings.canary_api_key_parameter),
                 retain=config.retain_data,
             )

@@ -15,12 +15,12 @@ from cdk_constructs.core.waf_rules import (
 from shared.contracts.http import ORIGIN_ROLE_HEADER
 from squrl_config import WafConfig
 
-# SPEC section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
+# docs/api.md section 2: bodies over 8 KiB are PayloadTooLarge (413). The common rule set's own body
 # size rule would answer 403 first, so it only counts and the squrl rule below answers 413.
 MAX_BODY_BYTES = 8192
 COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 # The common rule set's body rules only count here. A create body is a URL, and valid or not,
-# it is squrl's validation that must answer (SPEC section 3), not a WAF 403: an IPv4 host trips
+# it is squrl's validation that must answer (docs/api.md section 3), not a WAF 403: an IPv4 host trips
 # GenericRFI_BODY (`http://93.184.216.34/`), 169.254.169.254 trips EC2MetaDataSSRF_BODY (a 400
 # `private_address`), `../` in a path trips GenericLFI_BODY and `<script` in a query trips
 # CrossSiteScripting_BODY (both are valid destinations, stored as given and only ever sent in

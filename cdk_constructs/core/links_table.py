@@ -1,4 +1,4 @@
-"""The global links table of SPEC section 5, built from shared/contracts/table.py."""
+"""The global links table of docs/api.md section 5, built from shared/contracts/table.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """squrl's alarms for one region (the topic they page is alarm_topic.py, the budget budget.py).
 
-Thresholds follow seed 004, tightened for a redirect service (docs/operations.md): 5xx over 1 %
+Thresholds follow docs/api.md section 11, tightened for a redirect service (docs/operations.md): 5xx over 1 %
 for 5 minutes, p99 over the SLO for 5 minutes, any Lambda throttle, DynamoDB throttles,
 replication over 2 s, click-stream iterator age over 5 minutes, any message in a DLQ, WAF block
 spikes, a failing canary, any edge log record refused by its stream.
@@ -38,7 +38,7 @@ from squrl_config import ObservabilityConfig
 REPLICATION_LATENCY_MS = 2000
 # A click-stream record older than this is counted late; the stream's retention is the hard limit.
 ITERATOR_AGE_MS = 5 * 60 * 1000
-# Percent of requests that may fail before squrl pages (seed 004 says 5 %; a redirect is either
+# Percent of requests that may fail before squrl pages (the usual 5 %; a redirect is either
 # there or broken, so squrl pages at 1 %).
 ERROR_RATE_PERCENT = 1
 SUSTAINED_MINUTES = 5

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from cdk_constructs.core.bundling import FUNCTIONS_DIR
 from cdk_constructs.core.compliance import acknowledge
+from squrl_config import EnvironmentConfig
 
 # Inlined as the canary's index.py: standard library and boto3 only (functions/canary).
 SCRIPT = FUNCTIONS_DIR / "canary" / "handler.py"
@@ -27,6 +28,18 @@ def canary_name(env_name: str) -> str:
 
 def api_key_parameter(env_name: str, configured: str | None) -> str:
     return configured or f"/squrl/{env_name}/canary-api-key"
+
+
+def canary_api_url(config: EnvironmentConfig, stage_url: str) -> str:
+    """Where the canary creates links: the host clients use, `api.<short domain>` when squrl
+    routes it, else the home region's stage URL."""
+    return f"https://{config.api_host}" if config.api_host else stage_url
+
+
+def canary_short_base_url(config: EnvironmentConfig) -> str:
+    """Where the canary follows them: the configured short domain, or, without one, empty, so
+    the canary follows the `short_url` that the create answered (the regional API's stage)."""
+    return f"https://{config.short_domain}" if config.short_domain else ""
 
 
 class LinkCanary(Construct):
