@@ -48,8 +48,8 @@ class FunctionSettings(_Strict):
 
 
 class FunctionsConfig(_Strict):
-    # Timeouts follow docs/api.md section 11 (create 10 s, redirect 5 s); a single-item read needs no more
-    # than the redirect. All stay under API Gateway's 29 s integration limit.
+    # Timeouts follow docs/api.md section 11 (create 10 s, redirect 5 s); a single-item read needs
+    # no more than the redirect. All stay under API Gateway's 29 s integration limit.
     create_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
     redirect: FunctionSettings = FunctionSettings(timeout_seconds=5)
     get_url: FunctionSettings = FunctionSettings(timeout_seconds=5)

@@ -1,4 +1,5 @@
-"""The regional REST API of docs/api.md section 2: routes, validation, keys, errors, logs, tracing."""
+"""The regional REST API of docs/api.md section 2: routes, validation, keys, errors, logs,
+tracing."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ ACCESS_LOG_FIELDS = {
 }
 
 # The create body as the gateway checks it. custom_code is only typed here: the function's
-# check answers a malformed code with details.reason "format" (docs/api.md section 4), which a gateway
-# rejection cannot carry. original_url's bound is the body limit; the 2048-character rule applies
+# check answers a malformed code with details.reason "format" (docs/api.md section 4), which a
+# gateway rejection cannot carry. original_url's bound is the body limit; the 2048-character rule applies
 # after normalization and answers InvalidUrl/too_long, so it also stays in the function.
 CREATE_URL_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
@@ -336,8 +337,8 @@ class LinksApi(Construct):
         )
         _suppress_authorizer_rules(
             method,
-            "Authenticated with an API key bound to a usage plan (docs/api.md section 2); squrl has "
-            "no user pool yet, and owners are identified by the key id.",
+            "Authenticated with an API key bound to a usage plan (docs/api.md section 2); squrl "
+            "has no user pool yet, and owners are identified by the key id.",
         )
         return method
 
@@ -348,7 +349,8 @@ class LinksApi(Construct):
         _suppress_authorizer_rules(
             method,
             "Public by design: short links and the health check are opened by anonymous "
-            "browsers and failover probes (docs/api.md section 2); WAF and stage throttling guard it.",
+            "browsers and failover probes (docs/api.md section 2); WAF and stage throttling "
+            "guard it.",
         )
         return method
 

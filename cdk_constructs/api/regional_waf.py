@@ -20,8 +20,8 @@ from squrl_config import WafConfig
 MAX_BODY_BYTES = 8192
 COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 # The common rule set's body rules only count here. A create body is a URL, and valid or not,
-# it is squrl's validation that must answer (docs/api.md section 3), not a WAF 403: an IPv4 host trips
-# GenericRFI_BODY (`http://93.184.216.34/`), 169.254.169.254 trips EC2MetaDataSSRF_BODY (a 400
+# it is squrl's validation that must answer (docs/api.md section 3), not a WAF 403: an IPv4 host
+# trips GenericRFI_BODY (`http://93.184.216.34/`), 169.254.169.254 trips EC2MetaDataSSRF_BODY (a 400
 # `private_address`), `../` in a path trips GenericLFI_BODY and `<script` in a query trips
 # CrossSiteScripting_BODY (both are valid destinations, stored as given and only ever sent in
 # `Location`). The same rules keep blocking URI paths, query strings and cookies, and the

@@ -9,7 +9,8 @@ from squrl_config import WafConfig
 
 
 class EdgeWaf(Construct):
-    """AWS managed rule groups and a per-IP rate rule answering the spec's 429 (docs/api.md section 2).
+    """AWS managed rule groups and a per-IP rate rule answering the spec's 429 (docs/api.md
+    section 2).
 
     Exposes `.web_acl` and `.name` (the ACL's name, which its CloudWatch metrics carry)."""
 

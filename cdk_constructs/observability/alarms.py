@@ -1,7 +1,7 @@
 """squrl's alarms for one region (the topic they page is alarm_topic.py, the budget budget.py).
 
-Thresholds follow docs/api.md section 11, tightened for a redirect service (docs/operations.md): 5xx over 1 %
-for 5 minutes, p99 over the SLO for 5 minutes, any Lambda throttle, DynamoDB throttles,
+Thresholds follow docs/api.md section 11, tightened for a redirect service (docs/operations.md):
+5xx over 1 % for 5 minutes, p99 over the SLO for 5 minutes, any Lambda throttle, DynamoDB throttles,
 replication over 2 s, click-stream iterator age over 5 minutes, any message in a DLQ, WAF block
 spikes, a failing canary, any edge log record refused by its stream.
 
