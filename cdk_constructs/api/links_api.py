@@ -47,8 +47,8 @@ ACCESS_LOG_FIELDS = {
 
 # The create body as the gateway checks it. custom_code is only typed here: the function's
 # check answers a malformed code with details.reason "format" (docs/api.md section 4), which a
-# gateway rejection cannot carry. original_url's bound is the body limit; the 2048-character rule applies
-# after normalization and answers InvalidUrl/too_long, so it also stays in the function.
+# gateway rejection cannot carry. original_url's bound is the body limit; the 2048-character rule
+# applies after normalization and answers InvalidUrl/too_long, so it also stays in the function.
 CREATE_URL_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
     title="CreateUrl",
