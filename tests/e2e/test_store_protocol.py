@@ -39,7 +39,10 @@ def test_the_table_is_described_as_shared_table_defines_it(client: Any) -> None:
     described = client.describe_table(TableName=TABLE)["Table"]
     request = table.create_table_request(TABLE)
     assert described["KeySchema"] == request["KeySchema"]
-    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == [table.DEDUP_INDEX]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == [
+        "original-url-index",
+        "owner-index",
+    ]
     assert described["StreamSpecification"] == request["StreamSpecification"]
     ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": table.TTL_ATTRIBUTE}
