@@ -14,8 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devserver.click_stream import LocalClickStream
+from devserver.edge import Front, LocalCloudFront
 from devserver.emulator import Emulator
-from devserver.gateway import MAX_GATEWAY_BODY, Gateway, ProxyResult, error_result
+from devserver.environments import Environments
+from devserver.gateway import MAX_GATEWAY_BODY, Gateway
+from devserver.lambda_shapes import ProxyResult, error_result
 
 LOCAL_ENV = "local"
 REGION = "us-east-1"
@@ -49,7 +52,7 @@ def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
 class RequestHandler(BaseHTTPRequestHandler):
     server_version = "squrl-local"
     protocol_version = "HTTP/1.1"
-    gateway: Gateway
+    front: Front
 
     def _serve(self) -> None:
         try:
@@ -60,7 +63,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
         try:
-            result = self.gateway.handle(
+            result = self.front.handle(
                 self.command, self.path, headers, body, self.client_address[0]
             )
         except Exception:  # the gateway's own 502, as when a Lambda crashes
@@ -182,17 +185,27 @@ class LocalSqurl:
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
+        self.functions = Environments()
         # Before the redirect is imported: its click recorder is configured at import.
-        self.clicks = LocalClickStream(self.emulator.endpoint, REGION)
+        self.clicks = LocalClickStream(
+            self.emulator.endpoint, REGION, self.functions.invoker("click_consumer")
+        )
         # Generous by default, so scripts against a laptop are not throttled by surprise.
         rate = float(os.environ.get("SQURL_RATE_LIMIT", "500"))
         burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
-        gateway = Gateway(",".join(self.api_keys), rate=rate, burst=burst, region=REGION)
-        # Import every handler now, as Lambda's init would, so the first request is not slow.
-        for function in ("redirect", "create_url", "get_url"):
-            gateway.handler(function)
+        gateway = Gateway(
+            ",".join(self.api_keys), rate=rate, burst=burst, region=REGION, functions=self.functions
+        )
+        cloudfront = LocalCloudFront(
+            gateway.origin,
+            self.functions.invoker("edge_redirect", timeout_seconds=5),
+            on_answer=self.clicks.record_edge_request,
+        )
+        front = Front(gateway.handle, cloudfront, os.environ.get("SQURL_REDIRECT_PATH", "regional"))
+        # Lambda's init for every function now, so no first request is slow.
+        self.functions.load("redirect", "create_url", "get_url", "click_consumer")
         self.http.RequestHandlerClass = type(
-            "BoundRequestHandler", (RequestHandler,), {"gateway": gateway}
+            "BoundRequestHandler", (RequestHandler,), {"front": front}
         )
         self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
 
