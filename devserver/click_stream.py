@@ -125,10 +125,13 @@ class LocalClickStream:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Counts what is queued (up to `timeout`), then stops."""
         clicks.use_local_sink(None)
         self._stopping.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            logger.error("the click stream did not flush in time; queued clicks are lost")
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -136,7 +139,7 @@ class LocalClickStream:
                 first = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            time.sleep(BATCH_WINDOW_SECONDS)
+            self._stopping.wait(BATCH_WINDOW_SECONDS)  # a stop ends the window early
             batch = [first]
             while len(batch) < MAX_BATCH_CLICKS:
                 try:
@@ -198,7 +201,7 @@ class LocalClickStream:
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         """As Lambda's event source mapping does: from the reported failure on, a few times."""
         for delay in (0.0, *RETRY_DELAYS):
-            time.sleep(delay)
+            self._stopping.wait(delay)  # retries at once when stopping: time is short then
             try:
                 response = self._consumer({"Records": records})
             except Exception:
