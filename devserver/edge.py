@@ -225,9 +225,9 @@ class LocalCloudFront:
 
 
 class Front:
-    """The one local host: short links through CloudFront where the mode says so, the rest (and
-    every short link in `regional` mode) straight to the API, as two hostnames would split them.
-    """
+    """The one local host, split as the short domain and the API's hostname split requests in
+    AWS: `/_squrl/edge/{code}` always, and `/{code}` in `edge` mode, go through CloudFront;
+    everything else goes straight to the API."""
 
     def __init__(self, api: Api, cloudfront: LocalCloudFront, mode: str = "regional"):
         if mode not in MODES:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import free_port, port_is_open, start_server, wait_ready
-from tests.e2e.test_http_e2e import read_all, read_response, responses
+from tests.e2e.raw_http import read_all, read_response, responses
 
 pytestmark = pytest.mark.e2e
 
