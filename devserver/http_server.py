@@ -9,6 +9,7 @@ received then is cut off with a 503. Nothing here waits on a client for longer t
 from __future__ import annotations
 
 import contextlib
+import select
 import selectors
 import socket
 import sys
@@ -139,11 +140,22 @@ class Connection:
                     break
 
     def close_if_idle(self) -> None:
+        """Closes the connection unless a request is on it: one being read, run or answered, or
+        one that has arrived (in the socket or the reader's buffer) but is not read yet."""
         with self.lock:
-            if self.state == "idle":
+            if self.state == "idle" and not self.reader.buffer and not self._bytes_waiting():
                 self.state = "closed"
                 with contextlib.suppress(OSError):
                     self.sock.shutdown(socket.SHUT_RDWR)
+
+    def _bytes_waiting(self) -> bool:
+        try:
+            if not select.select([self.sock], [], [], 0)[0]:
+                return False
+            # Readable: bytes, or the client's close (then an empty peek).
+            return bool(self.sock.recv(1, socket.MSG_PEEK))
+        except OSError:
+            return False
 
     def cut_off(self) -> None:
         """At the end of the grace period: a request still being received gets no more time."""
@@ -192,17 +204,21 @@ class HttpServer:
                 for key, _ in selector.select():
                     if key.fileobj is self._wake_reader or self.stopping:
                         return
-                    try:
-                        sock, address = self._listener.accept()
-                    except OSError:
-                        continue
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    connection = Connection(self, sock, address[0])
-                    with self._lock:
-                        self._connections.add(connection)
-                    threading.Thread(
-                        target=connection.run, name=f"http-{address[1]}", daemon=True
-                    ).start()
+                    self._accept()
+
+    def _accept(self) -> bool:
+        """Takes one connection off the listen queue; False when there is none."""
+        try:
+            sock, address = self._listener.accept()
+        except OSError:  # none waiting (non-blocking), or one gone before it was taken
+            return False
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection = Connection(self, sock, address[0])
+        with self._lock:
+            self._connections.add(connection)
+        threading.Thread(target=connection.run, name=f"http-{address[1]}", daemon=True).start()
+        return True
 
     def forget(self, connection: Connection) -> None:
         with self._lock:
@@ -217,6 +233,11 @@ class HttpServer:
         self._wake_writer.send(b"x")
         if self._thread.ident is not None:
             self._thread.join(timeout=grace_seconds)
+        # Connections the kernel completed but the loop had not taken yet: their clients may
+        # have sent a request already. Taken now, they are served or closed like the others.
+        self._listener.setblocking(False)
+        while self._accept():
+            pass
         self._listener.close()
         with self._lock:
             connections = list(self._connections)
