@@ -7,8 +7,8 @@ Kinesis-shaped event, and calls the same consumer handler, which writes to the e
 and sends poison records to the emulator's SQS queue.
 
 The local CloudFront (devserver/edge.py, `SQURL_REDIRECT_PATH=edge`) reports each request it
-answers through `record_edge_request`, which writes the line CloudFront's real-time logs would
-(shared.contracts.edge_log_fields.FIELDS) onto a second local stream, as in AWS.
+answers to `record_edge_request`, which writes the line CloudFront's real-time logs would
+(shared.edge_log_fields.FIELDS) onto a second local stream, as in AWS.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import boto3
 
-from devserver.gateway import LambdaContext
+from devserver.lambda_shapes import Invoke
 from shared.clicks import producer
 from shared.clicks.events import ClickEvent
 
@@ -83,19 +83,12 @@ def edge_log_line(
     return "\t".join(values.get(name, "-") for name in FIELDS)
 
 
-_active: LocalClickStream | None = None
-
-
-def record_edge_request(method: str, uri: str, status: int, headers: Mapping[str, str]) -> None:
-    """Called by the local CloudFront for every answer; a no-op when no stream runs."""
-    stream = _active
-    if stream is not None:
-        stream.put_edge_line(edge_log_line(method, uri, status, headers, time.time()))
-
-
 class LocalClickStream:
-    def __init__(self, emulator_endpoint: str, region: str):
+    """`consumer` invokes the click consumer in its execution environment."""
+
+    def __init__(self, emulator_endpoint: str, region: str, consumer: Invoke):
         self.region = region
+        self._consumer = consumer
         os.environ.setdefault("SQURL_CLICK_STREAM", STREAM_NAME)
         os.environ["AWS_ENDPOINT_URL_SQS"] = emulator_endpoint
         sqs = boto3.client("sqs", endpoint_url=emulator_endpoint, region_name=region)
@@ -115,6 +108,12 @@ class LocalClickStream:
         except queue.Full:
             self.dropped += 1
 
+    def record_edge_request(
+        self, method: str, uri: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        """The local CloudFront's answer log: one real-time log line per answer."""
+        self.put_edge_line(edge_log_line(method, uri, status, headers, time.time()))
+
     def put_edge_line(self, line: str) -> None:
         try:
             self._queue.put_nowait(line)
@@ -122,21 +121,17 @@ class LocalClickStream:
             self.dropped += 1
 
     def start(self) -> LocalClickStream:
-        global _active
-        from functions.click_consumer import handler as consumer
-
-        self._consumer = consumer.handler
         producer.use_local_sink(self.put)
-        _active = self
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        global _active
+    def stop(self, timeout: float = 10.0) -> None:
+        """Counts what is queued (up to `timeout`), then stops."""
         producer.use_local_sink(None)
-        _active = None
         self._stopping.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            logger.error("the click stream did not flush in time; queued clicks are lost")
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -144,7 +139,7 @@ class LocalClickStream:
                 first = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            time.sleep(BATCH_WINDOW_SECONDS)
+            self._stopping.wait(BATCH_WINDOW_SECONDS)  # a stop ends the window early
             batch = [first]
             while len(batch) < MAX_BATCH_CLICKS:
                 try:
@@ -206,9 +201,9 @@ class LocalClickStream:
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         """As Lambda's event source mapping does: from the reported failure on, a few times."""
         for delay in (0.0, *RETRY_DELAYS):
-            time.sleep(delay)
+            self._stopping.wait(delay)  # retries at once when stopping: time is short then
             try:
-                response = self._consumer({"Records": records}, LambdaContext("click_consumer"))
+                response = self._consumer({"Records": records})
             except Exception:
                 logger.exception("the click consumer failed")
                 continue

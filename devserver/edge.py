@@ -6,7 +6,7 @@ Two ways in (docs/edge.md):
   API Gateway's path), so the same end-to-end tests can exercise either.
 
 The edge path does what the distribution does: the viewer-request function reduces Accept to
-`x-squrl-format: html|json` (shared.redirect.edge.response_format, the Python twin of
+`x-squrl-format: html|json` (shared.edge_redirect.response_format, the Python twin of
 cdk_constructs/edge_format.js); on a miss, an origin-request event for the edge handler
 (functions/edge_redirect) with only the headers CloudFront forwards (Accept, from the origin
 request policy, and x-squrl-format, from the cache key); a generated response is the answer; a
@@ -24,18 +24,17 @@ and expect the next request to see it, which a cache holding a 301 for an hour w
 from __future__ import annotations
 
 import base64
-import importlib
 import math
 import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from devserver.click_stream import record_edge_request
-from devserver.gateway import LambdaContext, ProxyResult
+from devserver.lambda_shapes import Invoke, ProxyResult
 from shared.contracts.http import FORMAT_HEADER, MAX_PERMANENT_AGE
 from shared.redirect.edge import response_format
 
@@ -49,7 +48,9 @@ MAX_TTL_SECONDS = MAX_PERMANENT_AGE  # the cache policy's maximum TTL (stacks/ed
 _NOT_STORED = re.compile(r"\b(private|no-store|no-cache)\b", re.IGNORECASE)
 
 Origin = Callable[[str, str, dict[str, str], str], ProxyResult]
-EdgeHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# What CloudFront's real-time logs are told of each answer: method, uri, status, viewer headers.
+AnswerLog = Callable[[str, str, int, Mapping[str, str]], None]
+Api = Callable[[str, str, dict[str, str], bytes, str], ProxyResult]
 
 
 def edge_target(method: str, path: str, mode: str) -> str | None:
@@ -146,17 +147,25 @@ def to_proxy_result(response: dict[str, Any], body: bytes | None = None) -> Prox
 
 
 class LocalCloudFront:
+    """The distribution: viewer-request function, optional cache, the edge function, the origin.
+
+    `function` invokes the edge handler in its execution environment (devserver/environments);
+    `on_answer` is told of every answer, as the real-time logs are.
+    """
+
     def __init__(
         self,
         origin: Origin,
-        handler: EdgeHandler | None = None,
+        function: Invoke,
         origin_host: str = "",
         *,
+        on_answer: AnswerLog | None = None,
         cache: bool | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self._origin = origin
-        self._handler = handler
+        self._function = function
+        self._on_answer = on_answer
         self.origin_host = origin_host or "local.execute-api.localhost"
         if cache is None:
             cache = os.environ.get(CACHE_ENV, "").lower() in ("1", "true", "yes")
@@ -164,17 +173,12 @@ class LocalCloudFront:
         self.clock = clock
         self.cache: dict[tuple[str, str], Stored] = {}
 
-    @property
-    def handler(self) -> EdgeHandler:
-        if self._handler is None:
-            self._handler = importlib.import_module("functions.edge_redirect.handler").handler
-        return self._handler
-
     def handle(self, method: str, uri: str, headers: dict[str, str], client_ip: str) -> ProxyResult:
         headers = viewer_request(headers)
         answer = self._cached(method, uri, headers, client_ip)
         # CloudFront's real-time logs see every answer; the click consumer reads them.
-        record_edge_request(method, uri, answer.status, headers)
+        if self._on_answer is not None:
+            self._on_answer(method, uri, answer.status, headers)
         return answer
 
     def _cached(
@@ -205,7 +209,7 @@ class LocalCloudFront:
         self, method: str, uri: str, headers: dict[str, str], client_ip: str
     ) -> ProxyResult:
         event = origin_request_event(method, uri, headers, client_ip, self.origin_host)
-        result = self.handler(event, LambdaContext("edge_redirect", timeout_seconds=5))
+        result = self._function(event)
         if "status" in result:
             return to_proxy_result(result)
         # The origin gets the request as the function left it (Accept made canonical).
@@ -218,3 +222,22 @@ class LocalCloudFront:
         # the real-time logs, so a fallback redirect is counted once.
         forwarded["X-Amz-Cf-Id"] = uuid.uuid4().hex
         return self._origin(method, result["uri"], forwarded, client_ip)
+
+
+class Front:
+    """The one local host, split as the short domain and the API's hostname split requests in
+    AWS: `/_squrl/edge/{code}` always, and `/{code}` in `edge` mode, go through CloudFront;
+    everything else goes straight to the API."""
+
+    def __init__(self, api: Api, cloudfront: LocalCloudFront, mode: str = "regional"):
+        if mode not in MODES:
+            raise ValueError(f"SQURL_REDIRECT_PATH must be regional or edge, not {mode!r}")
+        self.api, self.cloudfront, self.mode = api, cloudfront, mode
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> ProxyResult:
+        edge_path = edge_target(method, urlsplit(target).path or "/", self.mode)
+        if edge_path is not None:
+            return self.cloudfront.handle(method, edge_path, headers, source_ip)
+        return self.api(method, target, headers, body, source_ip)

@@ -1,28 +1,27 @@
 """An API Gateway look-alike: routes, API keys, throttling and the REST proxy event shape.
 
 Each request becomes the event API Gateway's Lambda proxy integration sends, and each handler's
-proxy response becomes the HTTP response, so the handlers run here exactly as in Lambda.
+proxy response becomes the HTTP response, so the handlers run here exactly as in Lambda; each
+function runs in its own execution environment, one invocation at a time (devserver/environments).
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
-import json
-import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from devserver.environments import Environments
+from devserver.lambda_shapes import Handler, LambdaContext, ProxyResult, error_result
 from shared.contracts.routes import ROUTES, Route
 from shared.redirect.answer import not_found
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# Re-exported: tests build events and contexts from here.
+__all__ = ["ROUTES", "Gateway", "Handler", "LambdaContext", "ProxyResult", "Route", "error_result"]
 
 # A stage's throttle is well above one key's: redirects are public and far more frequent.
 STAGE_RATE_FACTOR = 10
@@ -34,39 +33,6 @@ MAX_GATEWAY_BODY = 10 * 1024 * 1024
 def route_pattern(route: Route) -> re.Pattern[str]:
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.resource))
     return re.compile(f"^{regex}$")
-
-
-@dataclass
-class ProxyResult:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def error_result(status: int, code: str, message: str, headers: dict[str, str] | None = None):
-    body = json.dumps(
-        {"error": code, "message": message, "details": None}, separators=(",", ":")
-    ).encode()
-    return ProxyResult(status, {"Content-Type": "application/json", **(headers or {})}, body)
-
-
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    def __init__(self, function_name: str, timeout_seconds: float = 10.0):
-        self.function_name = f"squrl-local-{function_name}"
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
-        )
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class TokenBucket:
@@ -106,8 +72,7 @@ class Gateway:
         rate: float = 100.0,
         burst: int = 200,
         region: str = "us-east-1",
-        handlers: dict[str, Handler] | None = None,
-        redirect_path: str | None = None,
+        functions: Environments | None = None,
     ):
         keys = [key.strip() for key in api_key.split(",") if key.strip()]
         if not keys:
@@ -122,34 +87,7 @@ class Gateway:
         # Per key (usage plan) for keyed routes; the stage's own, higher limit for public ones.
         self._key_buckets = {key: TokenBucket(rate, burst) for key in self.key_ids}
         self.stage_throttle = TokenBucket(rate * STAGE_RATE_FACTOR, burst * STAGE_RATE_FACTOR)
-        self._handlers: dict[str, Handler] = dict(handlers or {})
-        # `edge` sends GET/HEAD /{code} through the edge handler as CloudFront would
-        # (devserver/edge.py); /_squrl/edge/{code} takes that path in either mode.
-        self.redirect_path = redirect_path or os.environ.get("SQURL_REDIRECT_PATH", "regional")
-        if self.redirect_path not in ("regional", "edge"):
-            raise ValueError(
-                f"SQURL_REDIRECT_PATH must be regional or edge, not {self.redirect_path!r}"
-            )
-        self._edge: Any = None
-
-    def handler(self, function: str) -> Handler:
-        if function not in self._handlers:
-            module = importlib.import_module(f"functions.{function}.handler")
-            self._handlers[function] = module.handler
-        return self._handlers[function]
-
-    @property
-    def edge(self) -> Any:
-        """The local CloudFront, whose origin is this gateway's own regional route."""
-        if self._edge is None:
-            from devserver.edge import LocalCloudFront
-
-            self._edge = LocalCloudFront(
-                lambda method, path, headers, ip: self.handle(
-                    method, path, headers, b"", ip, via_edge=False
-                )
-            )
-        return self._edge
+        self.functions = functions or Environments()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in ROUTES:
@@ -159,23 +97,10 @@ class Gateway:
         return None
 
     def handle(
-        self,
-        method: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        source_ip: str,
-        *,
-        via_edge: bool = True,
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> ProxyResult:
         parts = urlsplit(target)
         path = parts.path or "/"
-        if via_edge:
-            from devserver.edge import edge_target
-
-            edge_path = edge_target(method, path, self.redirect_path)
-            if edge_path is not None:
-                return self.edge.handle(method, edge_path, headers, source_ip)
         lowered = {k.lower(): v for k, v in headers.items()}
         matched = self.match(method, path)
         if matched is None:
@@ -205,8 +130,11 @@ class Gateway:
         event = self.event(
             route, path, path_params, parts.query, headers, body, source_ip, presented
         )
-        response = self.handler(route.function)(event, LambdaContext(route.function))
-        return self.result(response)
+        return self.result(self.functions.invoke(route.function, event))
+
+    def origin(self, method: str, uri: str, headers: dict[str, str], source_ip: str) -> ProxyResult:
+        """The regional API as CloudFront's origin for GET/HEAD /{code}: no body."""
+        return self.handle(method, uri, headers, b"", source_ip)
 
     def event(
         self,

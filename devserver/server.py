@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 import time
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Callable
 
 from devserver.click_stream import LocalClickStream
+from devserver.edge import Front, LocalCloudFront
 from devserver.emulator import Emulator, data_dir_from_environment, fresh_from_environment
-from devserver.gateway import MAX_GATEWAY_BODY, Gateway, ProxyResult, error_result
+from devserver.environments import Environments
+from devserver.gateway import MAX_GATEWAY_BODY, Gateway
+from devserver.http_server import HttpServer
+from devserver.lambda_shapes import ProxyResult
 from devserver.store import StoreError
 
 LOCAL_ENV = "local"
 REGION = "us-east-1"
+# How long a client may take (SQURL_CLIENT_TIMEOUT): to send the next request on a keep-alive
+# connection before it is closed, to send a request head or body before a 408.
+CLIENT_TIMEOUT_SECONDS = 5.0
+# Stopping, step by step, within STOP_SECONDS in all (the process exits 3 s after the signal at
+# the latest): requests in flight, then queued clicks, then the store, which gets what is left.
+STOP_SECONDS = 2.8
+GRACE_SECONDS = 2.0
+CLICK_FLUSH_SECONDS = 0.4
 
 
 def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
@@ -48,129 +59,8 @@ def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-class RequestHandler(BaseHTTPRequestHandler):
-    server_version = "squrl-local"
-    protocol_version = "HTTP/1.1"
-    gateway: Gateway
-
-    def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except _BadBody as bad:
-            self._send(error_result(bad.status, bad.code, bad.message))
-            self.close_connection = True
-            return
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
-        try:
-            result = self.gateway.handle(
-                self.command, self.path, headers, body, self.client_address[0]
-            )
-        except Exception:  # the gateway's own 502, as when a Lambda crashes
-            self.log_error("handler failed:\n%s", _traceback())
-            result = error_result(500, "InternalServerError", "The function failed.")
-        self._send(result)
-
-    def _read_body(self) -> bytes:
-        """The request body, by Content-Length or chunked, as API Gateway accepts either."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size_line = self.rfile.readline(64).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_line, 16)
-                except ValueError:
-                    raise _BadBody(400, "ValidationError", "Malformed chunked body.") from None
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                total += size
-                if total > MAX_GATEWAY_BODY:
-                    raise _BadBody(413, "PayloadTooLarge", "The request body is too large.")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(8)
-        raw_length = self.headers.get("Content-Length") or "0"
-        if not raw_length.strip().isdigit():
-            raise _BadBody(400, "ValidationError", "Content-Length is not a number.")
-        length = int(raw_length)
-        if length > MAX_GATEWAY_BODY:
-            raise _BadBody(413, "PayloadTooLarge", "The request body is too large.")
-        return self.rfile.read(length) if length else b""
-
-    def handle(self) -> None:
-        # A client that hangs up mid-request is its own business, not a traceback on the console.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle()
-
-    def _send(self, result: ProxyResult, *, announce_close: bool = False) -> None:
-        self.send_response(result.status)
-        for key, value in result.headers.items():
-            if key.lower() not in ("content-length", "connection"):
-                self.send_header(key, value)
-        # A HEAD answer may state a length only if it is the GET body's (RFC 9110, 8.6); the
-        # redirect handler leaves the body out for HEAD, so then no length is sent at all.
-        if self.command != "HEAD" or result.body:
-            self.send_header("Content-Length", str(len(result.body)))
-        if announce_close:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(result.body)
-
-    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
-
-    def __getattr__(self, name: str) -> Any:
-        # Any other method (`FOO /abc`) goes to the gateway too, which answers it as API Gateway
-        # answers a method no route has, instead of http.server's HTML 501.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """What the HTTP layer refuses before any route (a broken request line, a URI or headers
-        too long, an unknown HTTP version), in the spec's error shape rather than HTML: 4xx as
-        `ValidationError`, 5xx as `InternalServerError`, as the API's default gateway responses."""
-        if self.request_version == "HTTP/0.9":
-            # Too broken to name a version: still answer with a status line and headers.
-            self.request_version = "HTTP/1.1"
-        if code == 413:
-            name = "PayloadTooLarge"
-        else:
-            name = "ValidationError" if code < 500 else "InternalServerError"
-        self.close_connection = True
-        self._send(
-            error_result(code, name, message or HTTPStatus(code).phrase), announce_close=True
-        )
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if os.environ.get("SQURL_ACCESS_LOG", "1") != "0":
-            sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
-
-
-class _BadBody(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _traceback() -> str:
-    import traceback
-
-    return traceback.format_exc()
-
-
-class LocalHttpServer(ThreadingHTTPServer):
-    # The default listen backlog of 5 resets bursts of concurrent clients before a thread can
-    # accept them; API Gateway takes thousands.
-    request_queue_size = 256
-    daemon_threads = True
-    # Stopping must not wait for a client that never finishes its request.
-    block_on_close = False
-
-
 class LocalSqurl:
-    """The emulator, the table and the HTTP front, started and stopped together."""
+    """The emulator, the table, the functions and the HTTP front, started and stopped together."""
 
     def __init__(
         self,
@@ -179,6 +69,8 @@ class LocalSqurl:
         api_key: str | None = None,
         *,
         fresh: bool = False,
+        client_timeout: float = CLIENT_TIMEOUT_SECONDS,
+        access_log: bool = True,
     ):
         self.host = host
         # SQURL_API_KEY may list several keys (comma-separated), each its own owner.
@@ -188,23 +80,43 @@ class LocalSqurl:
         self.api_key = self.api_keys[0]
         self.data_dir = data_dir_from_environment()
         self.emulator = Emulator(host, data_dir=self.data_dir, fresh=fresh).start()
-        self.http = LocalHttpServer((host, port), RequestHandler)
+        self.functions = Environments()
+        self.http = HttpServer(
+            host,
+            port,
+            self._answer,
+            client_timeout=client_timeout,
+            max_body=MAX_GATEWAY_BODY,
+            access_log=access_log,
+        )
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
         # Before the redirect is imported: its click recorder is configured at import.
-        self.clicks = LocalClickStream(self.emulator.endpoint, REGION)
+        self.clicks = LocalClickStream(
+            self.emulator.endpoint, REGION, self.functions.invoker("click_consumer")
+        )
         # Generous by default, so scripts against a laptop are not throttled by surprise.
         rate = float(os.environ.get("SQURL_RATE_LIMIT", "500"))
         burst = int(os.environ.get("SQURL_BURST_LIMIT", str(int(rate * 2))))
-        gateway = Gateway(",".join(self.api_keys), rate=rate, burst=burst, region=REGION)
-        # Import every handler now, as Lambda's init would, so the first request is not slow.
-        for function in ("redirect", "create_url", "get_url"):
-            gateway.handler(function)
-        self.http.RequestHandlerClass = type(
-            "BoundRequestHandler", (RequestHandler,), {"gateway": gateway}
+        gateway = Gateway(
+            ",".join(self.api_keys), rate=rate, burst=burst, region=REGION, functions=self.functions
         )
-        self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        cloudfront = LocalCloudFront(
+            gateway.origin,
+            self.functions.invoker("edge_redirect", timeout_seconds=5),
+            on_answer=self.clicks.record_edge_request,
+        )
+        self.front = Front(
+            gateway.handle, cloudfront, os.environ.get("SQURL_REDIRECT_PATH", "regional")
+        )
+        # Lambda's init for every function now, so no first request is slow.
+        self.functions.load("redirect", "create_url", "get_url", "click_consumer")
+
+    def _answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> ProxyResult:
+        return self.front.handle(method, target, headers, body, source_ip)
 
     @property
     def url(self) -> str:
@@ -212,14 +124,25 @@ class LocalSqurl:
 
     def start(self) -> LocalSqurl:
         self.clicks.start()
-        self._thread.start()
+        self.http.start()
         return self
 
     def stop(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
-        self.clicks.stop()
-        self.emulator.stop()
+        """In order, each step bounded: the HTTP front (requests in flight answered), the click
+        stream (what is queued is counted), the store (with the time that is left)."""
+        deadline = time.monotonic() + STOP_SECONDS
+        self.http.stop(grace_seconds=GRACE_SECONDS)
+        self.clicks.stop(timeout=CLICK_FLUSH_SECONDS)
+        if not _within(deadline - time.monotonic(), self.emulator.stop):
+            print("the DynamoDB emulator did not stop in time", file=sys.stderr, flush=True)
+
+
+def _within(seconds: float, step: Callable[[], object]) -> bool:
+    """Runs `step`, waiting for it no longer than `seconds`; True if it finished."""
+    thread = threading.Thread(target=step, name=f"stop-{step.__qualname__}", daemon=True)
+    thread.start()
+    thread.join(max(0.0, seconds))
+    return not thread.is_alive()
 
 
 def banner(local: LocalSqurl) -> str:
@@ -245,30 +168,44 @@ def main(argv: list[str] | None = None) -> None:
     )
     fresh = parser.parse_args(argv).fresh or fresh_from_environment()
     start = time.monotonic()
-    stopping = threading.Event()
-
-    def stop(signum: int, _frame: Any) -> None:
-        stopping.set()
-
     # Before anything listens: a signal sent as soon as /health answers must not be lost (a
-    # shell starts background jobs with SIGINT ignored until a handler is set).
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    # shell starts background jobs with SIGINT ignored until a handler is set). The handler does
+    # nothing itself: Python writes the signal's number to the wakeup socket, whichever thread
+    # the kernel interrupted, and the main thread, blocked reading that socket, does the stop.
+    wakeup_reader, wakeup_writer = socket.socketpair()
+    wakeup_writer.setblocking(False)
+    signal.set_wakeup_fd(wakeup_writer.fileno(), warn_on_full_buffer=False)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _note_signal)
     port = int(os.environ.get("SQURL_PORT", "8080"))
     try:
         local = LocalSqurl(
-            port=port, api_key=os.environ.get("SQURL_API_KEY") or None, fresh=fresh
+            port=port,
+            api_key=os.environ.get("SQURL_API_KEY") or None,
+            fresh=fresh,
+            client_timeout=float(
+                os.environ.get("SQURL_CLIENT_TIMEOUT", str(CLIENT_TIMEOUT_SECONDS))
+            ),
+            access_log=os.environ.get("SQURL_ACCESS_LOG", "1") != "0",
         ).start()
     except StoreError as error:
         sys.exit(f"squrl: {error}")
     print(banner(local), flush=True)
     print(f"ready in {time.monotonic() - start:.1f}s", flush=True)
-    # A timed wait: the kernel may deliver the signal to a request thread, and Python runs
-    # handlers only when the main thread wakes; an untimed wait could sleep through it.
-    while not stopping.wait(timeout=0.2):
-        pass
+    wakeup_reader.recv(1)
+    stopping = time.monotonic()
     local.stop()
-    print("squrl stopped.", flush=True)
+    print(f"squrl stopped in {time.monotonic() - stopping:.1f}s.", flush=True)
+    # Everything this process started is stopped. What remains is the interpreter freeing its
+    # objects (boto3, moto and the handlers' modules): 0.7 s to over a second measured, which
+    # the 3 s bound cannot afford on a busy machine, and which the OS does at once.
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _note_signal(signum: int, frame: object) -> None:
+    """Nothing to do here: the wakeup socket has the signal (see main)."""
 
 
 if __name__ == "__main__":

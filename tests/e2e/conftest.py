@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# The session server's client timeout (SQURL_CLIENT_TIMEOUT): short, so tests of it are quick.
+CLIENT_TIMEOUT_SECONDS = 2
 
 
 @dataclass
@@ -157,7 +159,11 @@ def squrl() -> Iterator[LocalServer]:
     port = free_port()
     api_key = "e2e-" + os.urandom(8).hex()
     # Generous limits: the suite itself must not trip the local throttle.
-    process = start_server(port, api_key, {"SQURL_RATE_LIMIT": "1000"})
+    process = start_server(
+        port,
+        api_key,
+        {"SQURL_RATE_LIMIT": "1000", "SQURL_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT_SECONDS)},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from devserver import click_stream, edge
-from devserver.gateway import ProxyResult
+from devserver.lambda_shapes import ProxyResult
 from shared.clicks.events import TABLET
 from shared.clicks.records import decode_record
 
@@ -29,26 +27,23 @@ def test_a_local_edge_log_line_reads_as_the_click_cloudfront_would_log() -> None
     assert decode_record(head.encode()) == []
 
 
-def test_local_cloudfront_logs_every_answer_and_marks_origin_requests(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_local_cloudfront_logs_every_answer_and_marks_origin_requests() -> None:
     logged: list[tuple[str, str, int]] = []
-    monkeypatch.setattr(
-        edge, "record_edge_request", lambda m, uri, status, headers: logged.append((m, uri, status))
-    )
     origin_headers: list[dict[str, str]] = []
 
     def origin(method: str, uri: str, headers: dict[str, str], ip: str) -> ProxyResult:
         origin_headers.append(headers)
         return ProxyResult(302, {"Location": "https://example.com/"}, b"")
 
-    def edge_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def edge_function(event: dict[str, Any]) -> dict[str, Any]:
         record = event["Records"][0]["cf"]
         if "response" in record:
             return record["response"]
         return record["request"]  # the edge read failed: on to the origin
 
-    cloudfront = edge.LocalCloudFront(origin, edge_handler)
+    cloudfront = edge.LocalCloudFront(
+        origin, edge_function, on_answer=lambda m, uri, status, _: logged.append((m, uri, status))
+    )
     answer = cloudfront.handle("GET", "/abc123", {"Accept": "*/*", "User-Agent": IPAD}, "::1")
     assert answer.status == 302
     assert logged == [("GET", "/abc123", 302)]

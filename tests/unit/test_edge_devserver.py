@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from devserver.edge import LocalCloudFront, edge_target, lifetime, viewer_request
+from devserver.edge import Front, LocalCloudFront, edge_target, lifetime, viewer_request
+from devserver.environments import Environments
 from devserver.gateway import Gateway
 from functions.edge_redirect import handler as edge_module
 from functions.redirect import handler as redirect_module
@@ -28,9 +29,17 @@ def edge_reads(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> CountingClient
     return reads
 
 
-def get(gateway: Gateway, path: str, method: str = "GET", accept: str | None = None) -> Any:
+def local_host(mode: str = "regional") -> Front:
+    """What `make dev` serves: the gateway, and CloudFront in front of it for short links."""
+    functions = Environments()
+    gateway = Gateway("key", functions=functions)
+    cloudfront = LocalCloudFront(gateway.origin, functions.invoker("edge_redirect"), cache=False)
+    return Front(gateway.handle, cloudfront, mode)
+
+
+def get(front: Front, path: str, method: str = "GET", accept: str | None = None) -> Any:
     headers = {"Accept": accept} if accept else {}
-    return gateway.handle(method, path, headers, b"", "127.0.0.1")
+    return front.handle(method, path, headers, b"", "127.0.0.1")
 
 
 @pytest.mark.parametrize(
@@ -56,8 +65,7 @@ def test_edge_mode_answers_codes_from_the_edge_handler(
     dynamodb: Any, edge_reads: CountingClient
 ) -> None:
     put_link(dynamodb, "edge301", "https://example.com/e", 308)
-    gateway = Gateway("key", redirect_path="edge")
-    result = get(gateway, "/edge301")
+    result = get(local_host("edge"), "/edge301")
     assert result.status == 308
     assert result.headers["Location"] == "https://example.com/e"
     assert result.headers["X-Short-Code"] == "edge301"
@@ -69,11 +77,10 @@ def test_regional_mode_leaves_codes_to_api_gateway_but_serves_the_edge_route(
     dynamodb: Any, edge_reads: CountingClient
 ) -> None:
     put_link(dynamodb, "both1")
-    gateway = Gateway("key")
-    assert gateway.redirect_path == "regional"
-    assert get(gateway, "/both1").status == 301
+    front = local_host()
+    assert get(front, "/both1").status == 301
     assert edge_reads.reads == 0
-    via_edge = get(gateway, "/_squrl/edge/both1")
+    via_edge = get(front, "/_squrl/edge/both1")
     assert via_edge.status == 301 and via_edge.headers["X-Short-Code"] == "both1"
     assert edge_reads.reads == 1
 
@@ -81,10 +88,10 @@ def test_regional_mode_leaves_codes_to_api_gateway_but_serves_the_edge_route(
 def test_edge_404_is_negotiated_with_the_regional_headers(
     dynamodb: Any, edge_reads: CountingClient
 ) -> None:
-    gateway = Gateway("key", redirect_path="edge")
-    html = get(gateway, "/nothing1", accept=BROWSER)
-    api = get(gateway, "/nothing1", accept="application/json")
-    regional = get(Gateway("key"), "/nothing1", accept=BROWSER)
+    front = local_host("edge")
+    html = get(front, "/nothing1", accept=BROWSER)
+    api = get(front, "/nothing1", accept="application/json")
+    regional = get(local_host(), "/nothing1", accept=BROWSER)
     assert html.status == api.status == regional.status == 404
     assert html.body.startswith(b"<!doctype html>")
     assert json.loads(api.body)["error"] == "NotFound"
@@ -117,10 +124,10 @@ def test_a_failed_edge_read_is_answered_by_the_regional_origin(
     monkeypatch.setattr(edge_module, "redirector", Redirector(failing, TABLE, LookupCache()))
     monkeypatch.setattr(redirect_module.redirector, "client", dynamodb)
     put_link(dynamodb, "fallback1", "https://example.com/f", 302)
-    gateway = Gateway("key", redirect_path="edge")
+    front = local_host("edge")
 
-    redirect = get(gateway, "/fallback1")
-    missing = get(gateway, "/fallback404", accept=BROWSER)
+    redirect = get(front, "/fallback1")
+    missing = get(front, "/fallback404", accept=BROWSER)
 
     assert failing.reads == 2
     assert redirect.status == 302
@@ -133,15 +140,15 @@ def test_a_failed_edge_read_is_answered_by_the_regional_origin(
 
 
 def test_the_api_is_unchanged_in_edge_mode(dynamodb: Any, edge_reads: CountingClient) -> None:
-    gateway = Gateway("key", redirect_path="edge")
-    assert get(gateway, "/urls/abc").status == 403
-    assert get(gateway, "/health").status == 200
+    front = local_host("edge")
+    assert get(front, "/urls/abc").status == 403
+    assert get(front, "/health").status == 200
     assert edge_reads.reads == 0
 
 
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError):
-        Gateway("key", redirect_path="cdn")
+        local_host("cdn")
 
 
 # The optional local CloudFront cache (SQURL_EDGE_CACHE) -----------------------------------------
@@ -156,15 +163,20 @@ class Clock:
 
 
 def cached_edge(clock: Clock) -> tuple[LocalCloudFront, list[str]]:
-    gateway = Gateway("key")
+    functions = Environments()
+    gateway = Gateway("key", functions=functions)
     calls: list[str] = []
 
     def origin(method: str, path: str, headers: dict[str, str], ip: str) -> Any:
         calls.append(path)
-        return gateway.handle(method, path, headers, b"", ip, via_edge=False)
+        return gateway.origin(method, path, headers, ip)
 
-    edge = LocalCloudFront(origin, cache=True, clock=clock)
+    edge = LocalCloudFront(origin, functions.invoker("edge_redirect"), cache=True, clock=clock)
     return edge, calls
+
+
+def not_called(*args: Any) -> Any:
+    raise AssertionError("not called")
 
 
 def edge_get(edge: LocalCloudFront, path: str, accept: str | None = None, method: str = "GET"):
@@ -173,9 +185,9 @@ def edge_get(edge: LocalCloudFront, path: str, accept: str | None = None, method
 
 def test_the_local_cache_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SQURL_EDGE_CACHE", raising=False)
-    assert LocalCloudFront(lambda *a: None).cache_enabled is False
+    assert LocalCloudFront(not_called, not_called).cache_enabled is False
     monkeypatch.setenv("SQURL_EDGE_CACHE", "1")
-    assert LocalCloudFront(lambda *a: None).cache_enabled is True
+    assert LocalCloudFront(not_called, not_called).cache_enabled is True
 
 
 def test_a_local_cache_hit_keeps_cache_control_and_adds_age(
