@@ -97,7 +97,15 @@ class LocalClickStream:
         ]
         self._queue: queue.Queue[ClickEvent | str] = queue.Queue(QUEUE_LIMIT)
         self._stopping = threading.Event()
-        self._sequences = {STREAM_NAME: 49_000_000_000_000_000_000, EDGE_STREAM_NAME: 10**20}
+        # Kinesis sequence numbers only grow, across restarts too: the consumer's checkpoint and
+        # every counter item's mark persist in the data directory, and a record numbered at or
+        # below them is a redelivery to skip. Counting on from the clock (in nanoseconds, which
+        # pass faster than records are put) keeps a restarted stream above everything it put.
+        started = time.time_ns()
+        self._sequences = {
+            STREAM_NAME: 49_000_000_000_000_000_000 + started,
+            EDGE_STREAM_NAME: 10**20 + started,
+        }
         self._thread = threading.Thread(target=self._run, name="click-stream", daemon=True)
         self.dropped = 0
 

@@ -72,6 +72,17 @@ def test_links_clicks_and_stats_survive_a_clean_restart() -> None:
         # The same original URL is still deduplicated against the stored link.
         reused = again.create({"original_url": "https://example.com/restart/0"})
         assert reused.status == 200 and reused.json()["short_code"] in links
+        # Clicks after the restart count too, on the link clicked before and on a new one: the
+        # restarted stream numbers its records above the consumer's stored checkpoint.
+        fresh = again.create({"original_url": "https://example.com/restart/after"}).json()
+        for code in (clicked, fresh["short_code"]):
+            for _ in range(2):
+                redirect = again.request(
+                    "GET", f"/{code}", headers={"User-Agent": IPHONE}, key=False
+                )
+                assert redirect.status in (301, 302)
+        assert wait_for_stats(again, clicked, humans=5, bots=0)["click_count"] == 5
+        assert wait_for_stats(again, fresh["short_code"], humans=2, bots=0)["click_count"] == 2
 
 
 def test_acknowledged_links_survive_kill_9() -> None:
