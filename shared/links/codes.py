@@ -13,13 +13,12 @@ from shared.contracts.codes import ALPHABET, DEFAULT_LENGTH
 CUSTOM_CODE = re.compile(r"[A-Za-z0-9_-]{3,20}")
 
 # Compared case-insensitively: the spec's list plus every first path segment that squrl routes
-# itself, now or in the routes docs/api.md sections 8-10 add (`/me`, `/tokens`, `/imports`,
+# itself, now or in the routes docs/api.md sections 8-10 add (`/tokens`, `/imports`,
 # `/openapi.json`, the web app at `/app/`), so that no link made today is later shadowed by a
 # route (`_squrl` holds the local server's own pages).
 RESERVED_CODES = frozenset(
     {
         "app",
-        "me",
         "tokens",
         "imports",
         "openapi",

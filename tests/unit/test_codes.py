@@ -84,7 +84,8 @@ def test_reserved_list_holds_the_specs_words() -> None:
 
 # The first path segments of the routes docs/api.md sections 8-10 add: a link made today under
 # one of them would be shadowed by the route later ("any code the routing needs", section 4).
-PLANNED_ROUTES = ("me", "tokens", "imports", "openapi", "app", "_squrl")
+# (`/me` needs no entry: a custom code has at least 3 characters.)
+PLANNED_ROUTES = ("tokens", "imports", "openapi", "app", "_squrl")
 
 
 @pytest.mark.parametrize("code", [*PLANNED_ROUTES, "App", "TOKENS"])
