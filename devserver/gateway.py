@@ -8,6 +8,7 @@ function runs in its own execution environment, one invocation at a time (devser
 from __future__ import annotations
 
 import base64
+import os
 import re
 import threading
 import time
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devserver.environments import Environments
 from devserver.lambda_shapes import Handler, LambdaContext, ProxyResult, error_result
+from shared.contracts.http import CORS_ALLOW_HEADERS
 from shared.contracts.routes import ROUTES, Route
 from shared.redirect.answer import not_found
 
@@ -103,6 +105,10 @@ class Gateway:
         path = parts.path or "/"
         lowered = {k.lower(): v for k, v in headers.items()}
         matched = self.match(method, path)
+        if matched is None and method == "OPTIONS":
+            preflight = self.preflight(path, lowered.get("origin"))
+            if preflight is not None:
+                return preflight
         if matched is None:
             # What the deployed API answers for a path no resource has (the gateway's
             # MISSING_AUTHENTICATION_TOKEN, mapped to 404): the same page as an unknown code.
@@ -131,6 +137,28 @@ class Gateway:
             route, path, path_params, parts.query, headers, body, source_ip, presented
         )
         return self.result(self.functions.invoke(route.function, event))
+
+    def preflight(self, path: str, origin: str | None) -> ProxyResult | None:
+        """The CORS preflight answer the API stack's OPTIONS methods give for keyed routes (no
+        key asked: browsers never send credentials on a preflight), or None where the deployed
+        API has no OPTIONS method: no allowed origins, or a path no keyed route serves."""
+        origins = [o.strip() for o in os.environ.get("SQURL_CORS_ORIGINS", "").split(",")]
+        origins = [o for o in origins if o]
+        methods = [
+            route.method
+            for route in ROUTES
+            if route.api_key_required and route_pattern(route).match(path)
+        ]
+        if not origins or not methods:
+            return None
+        headers = {
+            "Access-Control-Allow-Methods": ",".join([*methods, "OPTIONS"]),
+            "Access-Control-Allow-Headers": ",".join(CORS_ALLOW_HEADERS),
+            "Vary": "Origin",
+        }
+        if origin in origins:
+            headers["Access-Control-Allow-Origin"] = origin
+        return ProxyResult(204, headers, b"")
 
     def origin(self, method: str, uri: str, headers: dict[str, str], source_ip: str) -> ProxyResult:
         """The regional API as CloudFront's origin for GET/HEAD /{code}: no body."""

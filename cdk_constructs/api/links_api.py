@@ -16,7 +16,7 @@ from constructs import Construct
 from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.log_retention import log_retention
 from shared.contracts import routes
-from shared.contracts.http import REDIRECT_STATUSES
+from shared.contracts.http import CORS_ALLOW_HEADERS, REDIRECT_STATUSES
 from squrl_config import ApiConfig
 
 # The function whose routes take the create body.
@@ -361,8 +361,8 @@ class LinksApi(Construct):
         preflight = resource.add_cors_preflight(
             allow_origins=origins,
             allow_methods=[*allowed_methods, "OPTIONS"],
-            # The same list the functions' CORS answers name (shared/links/api.py).
-            allow_headers=["Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key"],
+            # The same list the functions' CORS answers name (shared.contracts.http).
+            allow_headers=list(CORS_ALLOW_HEADERS),
         )
         _suppress_authorizer_rules(
             preflight,

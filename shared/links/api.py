@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from botocore.config import Config
 
+from shared.contracts.http import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
 
 logger = Logger()
@@ -54,8 +55,8 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
-        allow_headers=["x-api-key", "Content-Type", "If-Match", "Idempotency-Key"],
-        expose_headers=["Location", "ETag", "Idempotent-Replayed"],
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
         max_age=600,
     )
 
