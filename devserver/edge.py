@@ -7,7 +7,7 @@ Two ways in (docs/edge.md):
 
 The edge path does what the distribution does: the viewer-request function reduces Accept to
 `x-squrl-format: html|json` (shared.edge_redirect.response_format, the Python twin of
-cdk_constructs/edge_format.js); on a miss, an origin-request event for the edge handler
+functions/edge_format/edge_format.js); on a miss, an origin-request event for the edge handler
 (functions/edge_redirect) with only the headers CloudFront forwards (Accept, from the origin
 request policy, and x-squrl-format, from the cache key); a generated response is the answer; a
 request handed back goes to the origin (the regional API through the local gateway) with the

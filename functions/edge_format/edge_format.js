@@ -1,7 +1,7 @@
 // squrl viewer request (CloudFront Functions, cloudfront-js-2.0), on the default behaviour.
 // Reduces Accept to the one header the cache key holds, x-squrl-format: html | json, so that
 // CloudFront keeps at most two variants of a path and serves each client the 404/410 format it
-// asked for. "html" exactly when shared/redirect.py prefers_html(Accept) is true: the q of the
+// asked for. "html" exactly when shared/redirect/answer.py prefers_html(Accept) is true: the q of the
 // most specific range matching text/html beats the one matching application/json.
 // tests/unit/test_edge_format.py runs this file against prefers_html. Any x-squrl-format the
 // viewer sent is overwritten.

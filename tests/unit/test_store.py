@@ -14,7 +14,7 @@ from devserver.store.log import WAL_MAGIC, read_segment, snapshot_name, wal_name
 from shared.contracts import table
 
 TABLE = "squrl-urls-store"
-MAX_CODES_PER_TRANSACTION = 49  # shared/stats.py: a checkpoint plus two actions per code
+MAX_CODES_PER_TRANSACTION = 49  # shared/clicks/counter.py: a checkpoint plus two actions per code
 
 
 def open_store(path: Path | None, **kwargs: Any) -> Store:

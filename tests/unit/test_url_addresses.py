@@ -1,7 +1,7 @@
 """docs/api.md section 3 `private_address`: every refused address block, its edges, neighbours.
 
 The expectations are literals taken from the IANA special-purpose registries, not from
-`shared/urls.py`'s table, so that a block dropped from or widened in the table fails here, on
+`shared/links/urls.py`'s table, so that a block dropped from or widened in the table fails here, on
 every Python release: the verdicts must not depend on `ipaddress`'s own classification.
 """
 
