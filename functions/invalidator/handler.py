@@ -9,6 +9,7 @@ the event source mapping retries, bisects and finally records the batch in the d
 from __future__ import annotations
 
 import os
+import time
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from shared.redirect.invalidation import invalidation_batch, paths_for_batch
+from shared.redirect.invalidation import invalidation_batch, paths_for_batch, settle_seconds
 
 logger = Logger()
 metrics = Metrics()
@@ -26,6 +27,8 @@ metrics = Metrics()
 PARAMETER_NAME = os.environ["SQURL_DISTRIBUTION_ID_PARAMETER"]
 PARAMETER_REGION = os.environ["SQURL_DISTRIBUTION_ID_REGION"]
 MAX_PATHS = int(os.environ.get("SQURL_INVALIDATION_MAX_PATHS", "100"))
+# The edge function's lookup memory (functions/edge_redirect MEMORY_TTL_SECONDS).
+EDGE_MEMORY_SECONDS = float(os.environ.get("SQURL_EDGE_MEMORY_SECONDS", "30"))
 _CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"})
 cloudfront = boto3.client("cloudfront", config=_CLIENT_CONFIG)
 ssm = boto3.client("ssm", region_name=PARAMETER_REGION, config=_CLIENT_CONFIG)
@@ -49,6 +52,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invalidation = paths_for_batch(event.get("Records", []), MAX_PATHS)
     if not invalidation.paths:
         return {"paths": 0}
+    # Lookups the edge function read before the change expire first (docs/edge.md).
+    time.sleep(settle_seconds(event["Records"], time.time(), EDGE_MEMORY_SECONDS))
     response = cloudfront.create_invalidation(
         DistributionId=distribution_id(),
         InvalidationBatch=invalidation_batch(invalidation, _caller_reference(event)),

@@ -86,6 +86,23 @@ def paths_for_batch(
     return Invalidation(tuple(f"/{code}" for code in ordered), ordered)
 
 
+def settle_seconds(records: Iterable[Mapping[str, Any]], now: float, memory_ttl: float) -> float:
+    """How long to wait before invalidating, so that no edge function still remembers a lookup
+    read before the newest change: CloudFront refilled from such a lookup would keep the old
+    answer for its whole lifetime. Zero once `memory_ttl` has passed since the newest record."""
+    newest = max(
+        (
+            float(record["dynamodb"]["ApproximateCreationDateTime"])
+            for record in records
+            if "ApproximateCreationDateTime" in record.get("dynamodb", {})
+        ),
+        default=None,
+    )
+    if newest is None:
+        return 0.0
+    return max(0.0, min(memory_ttl, newest + memory_ttl - now))
+
+
 def invalidation_batch(invalidation: Invalidation, caller_reference: str) -> dict[str, Any]:
     """The `InvalidationBatch` argument of CloudFront's `create_invalidation`."""
     return {

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from shared.redirect.invalidation import WILDCARD, changed_code, invalidation_batch, paths_for_batch
+from shared.redirect.invalidation import (
+    WILDCARD,
+    changed_code,
+    invalidation_batch,
+    paths_for_batch,
+    settle_seconds,
+)
 
 
 def _image(**attrs: Any) -> dict[str, Any]:
@@ -113,3 +119,17 @@ def test_batch_without_changes_is_empty() -> None:
 def test_invalidation_batch_shape() -> None:
     request = invalidation_batch(paths_for_batch([_disable("abc")]), "ref-1")
     assert request == {"Paths": {"Quantity": 1, "Items": ["/abc"]}, "CallerReference": "ref-1"}
+
+
+def _at(code: str, created: float) -> dict[str, Any]:
+    r = _disable(code)
+    r["dynamodb"]["ApproximateCreationDateTime"] = created
+    return r
+
+
+def test_settle_waits_out_the_edge_memory_after_the_newest_change() -> None:
+    batch = [_at("a", 1000.0), _at("b", 1010.0)]
+    assert settle_seconds(batch, now=1015.0, memory_ttl=30.0) == 25.0
+    assert settle_seconds(batch, now=1040.0, memory_ttl=30.0) == 0.0
+    assert settle_seconds(batch, now=1000.0, memory_ttl=30.0) == 30.0
+    assert settle_seconds([_disable("c")], now=5.0, memory_ttl=30.0) == 0.0
