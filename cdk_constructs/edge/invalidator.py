@@ -31,7 +31,10 @@ RETRY_ATTEMPTS = 5
 # A change older than this is no longer worth an invalidation (every cached answer but a
 # permanent redirect's has expired by itself); the batch goes to the queue instead.
 MAX_RECORD_AGE = Duration.hours(1)
-# Up to 30 s waiting out the edge function's memory, then CloudFront's API with retries. Above
+# The edge function's lookup memory (30 s) plus 5 s for replication lag and the stream record
+# time's rounding: the invalidator waits this long after the newest change (docs/edge.md).
+EDGE_MEMORY_SECONDS = 35
+# Up to 35 s waiting out the edge function's memory, then CloudFront's API with retries. Above
 # the API functions' 29 s bound, which FunctionSettings enforces for them: built unvalidated.
 INVALIDATOR_SETTINGS = FunctionSettings.model_construct(memory_mb=256, timeout_seconds=90)
 TAG_KEY = "squrl:environment"
@@ -76,6 +79,7 @@ class Invalidator(Construct):
                 "SQURL_DISTRIBUTION_ID_PARAMETER": parameter,
                 "SQURL_DISTRIBUTION_ID_REGION": names.CLOUDFRONT_REGION,
                 "SQURL_INVALIDATION_MAX_PATHS": str(config.edge.invalidation_max_paths),
+                "SQURL_EDGE_MEMORY_SECONDS": str(EDGE_MEMORY_SECONDS),
             },
             description="Invalidates the CloudFront paths of links whose redirect changed",
         )

@@ -27,8 +27,9 @@ metrics = Metrics()
 PARAMETER_NAME = os.environ["SQURL_DISTRIBUTION_ID_PARAMETER"]
 PARAMETER_REGION = os.environ["SQURL_DISTRIBUTION_ID_REGION"]
 MAX_PATHS = int(os.environ.get("SQURL_INVALIDATION_MAX_PATHS", "100"))
-# The edge function's lookup memory (functions/edge_redirect MEMORY_TTL_SECONDS).
-EDGE_MEMORY_SECONDS = float(os.environ.get("SQURL_EDGE_MEMORY_SECONDS", "30"))
+# The edge function's lookup memory (functions/edge_redirect MEMORY_TTL_SECONDS, 30 s) plus 5 s
+# for a distant replica's replication lag and the record time's rounding (docs/edge.md).
+EDGE_MEMORY_SECONDS = float(os.environ.get("SQURL_EDGE_MEMORY_SECONDS", "35"))
 _CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"})
 cloudfront = boto3.client("cloudfront", config=_CLIENT_CONFIG)
 ssm = boto3.client("ssm", region_name=PARAMETER_REGION, config=_CLIENT_CONFIG)

@@ -56,6 +56,8 @@ def test_invalidator_reads_the_distribution_id_by_name_and_waits_out_the_edge_me
     assert variables["SQURL_DISTRIBUTION_ID_PARAMETER"] == f"/squrl/{env}/edge/distribution-id"
     assert variables["SQURL_DISTRIBUTION_ID_REGION"] == "us-east-1"
     assert variables["SQURL_INVALIDATION_MAX_PATHS"] == "100"
+    # The edge function's 30 s lookup memory plus 5 s for replication lag.
+    assert variables["SQURL_EDGE_MEMORY_SECONDS"] == "35"
     # 30 s of edge lookup memory, then CloudFront's API.
     assert props["Timeout"] == 90
     edge = synth.templates[f"squrl-{env}-edge-us-east-1"]
