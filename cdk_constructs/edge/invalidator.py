@@ -113,8 +113,10 @@ class Invalidator(Construct):
         )
         # cdk-nag names the account as the template has it: a literal, or the pseudo parameter.
         account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+        role = self.function_construct.role
+        assert role is not None
         acknowledge(
-            self.function_construct.role,
+            role,
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudfront::{account}:"
             "distribution/*]",
             "The distribution is created later, in the edge stack (us-east-1), so its id is "

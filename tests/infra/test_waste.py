@@ -14,7 +14,7 @@ STREAM_RETENTION_HOURS = 24  # Kinesis's minimum: user agents are kept no longer
 
 
 def _stream_readers(templates) -> set[str]:
-    """Every stream (or table) name a Lambda event source mapping or a Firehose delivery stream reads."""
+    """Every stream (or table) name an event source mapping or a Firehose delivery stream reads."""
     read: set[str] = set()
     for template in templates:
         sources = [
