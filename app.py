@@ -71,6 +71,7 @@ def build_observability(app: App, config: EnvironmentConfig, stacks: Environment
         [stacks.api[region].sources() for region in config.serving_regions],
         edge=stacks.edge.sources() if stacks.edge else None,
         analytics=stacks.analytics.sources() if stacks.analytics else None,
+        invalidation=stacks.home_data.invalidation_sources(),
     )
     home_api = stacks.api[config.home_region]
     for region in config.serving_regions:

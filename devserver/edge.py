@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from devserver.lambda_shapes import Invoke, ProxyResult
 from shared.contracts.http import FORMAT_HEADER, MAX_PERMANENT_AGE
@@ -51,6 +51,10 @@ Origin = Callable[[str, str, dict[str, str], str], ProxyResult]
 # What CloudFront's real-time logs are told of each answer: method, uri, status, viewer headers.
 AnswerLog = Callable[[str, str, int, Mapping[str, str]], None]
 Api = Callable[[str, str, dict[str, str], bytes, str], ProxyResult]
+# Told of a code whose link a PATCH or DELETE just changed.
+LinkChanged = Callable[[str], None]
+# `PATCH|DELETE /urls/{code}`: the API routes that change what a code answers.
+_LINK_CHANGE = re.compile(r"^/urls/([^/]+)$")
 
 
 def edge_target(method: str, path: str, mode: str) -> str | None:
@@ -205,6 +209,15 @@ class LocalCloudFront:
                 self.cache.pop(key, None)
         return answer
 
+    def purge(self, code: str) -> int:
+        """Drop every cached answer for `/{code}` (each format), as an invalidation of that
+        path does; returns how many were dropped."""
+        path = f"/{code}"
+        stale = [key for key in self.cache if urlsplit(key[0]).path == path]
+        for key in stale:
+            self.cache.pop(key, None)
+        return len(stale)
+
     def _answer(
         self, method: str, uri: str, headers: dict[str, str], client_ip: str
     ) -> ProxyResult:
@@ -227,12 +240,25 @@ class LocalCloudFront:
 class Front:
     """The one local host, split as the short domain and the API's hostname split requests in
     AWS: `/_squrl/edge/{code}` always, and `/{code}` in `edge` mode, go through CloudFront;
-    everything else goes straight to the API."""
+    everything else goes straight to the API.
 
-    def __init__(self, api: Api, cloudfront: LocalCloudFront, mode: str = "regional"):
+    After the API answers 2xx to `PATCH` or `DELETE /urls/{code}`, `on_link_change` is told the
+    code before the answer is returned, so the next request already sees the change: locally
+    there is no stream and no invalidation delay (docs/edge.md, "Freshness after a change").
+    """
+
+    def __init__(
+        self,
+        api: Api,
+        cloudfront: LocalCloudFront,
+        mode: str = "regional",
+        *,
+        on_link_change: LinkChanged | None = None,
+    ):
         if mode not in MODES:
             raise ValueError(f"SQURL_REDIRECT_PATH must be regional or edge, not {mode!r}")
         self.api, self.cloudfront, self.mode = api, cloudfront, mode
+        self.on_link_change = on_link_change
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
@@ -240,4 +266,12 @@ class Front:
         edge_path = edge_target(method, urlsplit(target).path or "/", self.mode)
         if edge_path is not None:
             return self.cloudfront.handle(method, edge_path, headers, source_ip)
-        return self.api(method, target, headers, body, source_ip)
+        answer = self.api(method, target, headers, body, source_ip)
+        if method in ("PATCH", "DELETE") and 200 <= answer.status < 300:
+            changed = _LINK_CHANGE.match(urlsplit(target).path)
+            if changed is not None:
+                code = unquote(changed.group(1))
+                self.cloudfront.purge(code)
+                if self.on_link_change is not None:
+                    self.on_link_change(code)
+        return answer

@@ -62,6 +62,12 @@ class Environments:
 
         return invoke
 
+    def loaded(self, function: str) -> Any | None:
+        """`function`'s handler module if its environment has started, else None."""
+        if function not in self._handlers:
+            return None
+        return importlib.import_module(f"functions.{function}.handler")
+
     def _handler(self, function: str) -> Handler:
         handler = self._handlers.get(function)
         if handler is None:

@@ -108,10 +108,20 @@ class LocalSqurl:
             on_answer=self.clicks.record_edge_request,
         )
         self.front = Front(
-            gateway.handle, cloudfront, os.environ.get("SQURL_REDIRECT_PATH", "regional")
+            gateway.handle,
+            cloudfront,
+            os.environ.get("SQURL_REDIRECT_PATH", "regional"),
+            on_link_change=self._forget_at_the_edge,
         )
         # Lambda's init for every function now, so no first request is slow.
         self.functions.load("redirect", "create_url", "get_url", "click_consumer")
+
+    def _forget_at_the_edge(self, code: str) -> None:
+        """The edge function's memory of `code` goes with CloudFront's (Front purges that)."""
+        with self.functions.turn("edge_redirect"):
+            module = self.functions.loaded("edge_redirect")
+            if module is not None:
+                module.redirector.cache.discard(code)
 
     def _answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str

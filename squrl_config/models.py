@@ -219,6 +219,9 @@ class EdgeConfig(_Strict):
     realtime_log_stream_mode: Literal["provisioned", "on_demand"] = "provisioned"
     realtime_log_shards: int = Field(1, ge=1)
     realtime_log_sampling_percent: int = Field(100, ge=1, le=100)
+    # Paths one CloudFront invalidation lists before it becomes `/*` (docs/edge.md, "Freshness
+    # after a change"): CloudFront allows 3,000 paths in progress per distribution.
+    invalidation_max_paths: int = Field(100, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _shards_only_when_provisioned(self) -> EdgeConfig:

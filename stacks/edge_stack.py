@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cdk_constructs.core.compliance import acknowledge
@@ -219,6 +220,15 @@ class EdgeStack(SqurlStack):
                     value=self.short_domain.records_to_publish(self.distribution),
                 )
 
+        # The invalidator (data stack, home region) reads the id by this fixed name at run time:
+        # that stack deploys before this one, so it cannot reference the distribution.
+        ssm.StringParameter(
+            self,
+            "DistributionIdParameter",
+            parameter_name=names.distribution_id_parameter(config.name),
+            string_value=self.distribution.distribution_id,
+            description="squrl: the distribution whose paths the invalidator invalidates",
+        )
         CfnOutput(self, "DistributionDomain", value=self.distribution.distribution_domain_name)
         CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)
         if self.request_log is not None:

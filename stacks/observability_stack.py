@@ -26,6 +26,7 @@ from cdk_constructs.observability.dashboard import RegionDashboard, dashboard_na
 from cdk_constructs.observability.sources import (
     AnalyticsSources,
     EdgeSources,
+    InvalidationSources,
     ObservedEnvironment,
     RegionSources,
 )
@@ -39,6 +40,7 @@ def observe(
     *,
     analytics: AnalyticsSources | None = None,
     edge: EdgeSources | None = None,
+    invalidation: InvalidationSources | None = None,
 ) -> ObservedEnvironment:
     """The environment as its observability stacks see it, from the stacks' `sources()`."""
     return ObservedEnvironment(
@@ -47,6 +49,7 @@ def observe(
         regions=tuple(regions),
         analytics=analytics,
         edge=edge,
+        invalidation=invalidation,
         business_metrics=analytics.business_metrics if analytics else (),
     )
 

@@ -28,6 +28,7 @@ from cdk_constructs.observability.sources import (
     AnalyticsSources,
     EdgeSources,
     FunctionSource,
+    InvalidationSources,
     ObservedEnvironment,
     RegionSources,
 )
@@ -88,6 +89,8 @@ class RegionAlarms(Construct):
                 self._clicks(observed.analytics)
             if canary_name is not None:
                 self._canary(canary_name)
+            if observed.invalidation is not None:
+                self._invalidation(observed.invalidation)
         if observed.edge is not None and region == CLOUDFRONT_REGION:
             self._edge(observed.edge)
 
@@ -386,6 +389,30 @@ class RegionAlarms(Construct):
                 evaluation_periods=1,
                 comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             )
+
+    def _invalidation(self, invalidation: InvalidationSources) -> None:
+        """Edge caches keep serving a changed link's old answer while invalidations fail."""
+        function = invalidation.function
+        self._alarm(
+            "invalidation-failed",
+            f"{function.name} failed invocations in the last minute: CloudFront may serve "
+            "changed links' old answers until their cache lifetimes end.",
+            self._metrics.function(function, "Errors", "Sum"),
+            1,
+            qualifier="errors",
+            evaluation_periods=1,
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
+        queue = invalidation.dead_letter_queue_name
+        self._alarm(
+            "invalidation-failed",
+            f"{queue} holds messages: stream batches whose invalidations were given up on.",
+            self._metrics.queue(queue, "ApproximateNumberOfMessagesVisible", "Maximum"),
+            1,
+            qualifier="dlq",
+            evaluation_periods=1,
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
 
     def _canary(self, canary_name: str) -> None:
         # Missing data means the canary stopped running, which leaves squrl unwatched.

@@ -165,6 +165,14 @@ class EdgeSources:
 
 
 @dataclass(frozen=True)
+class InvalidationSources:
+    """The invalidator (home region): its function and its dead-letter queue."""
+
+    function: FunctionSource
+    dead_letter_queue_name: str
+
+
+@dataclass(frozen=True)
 class ObservedEnvironment:
     """Everything one observability stack needs; `regions` lists every serving region."""
 
@@ -173,6 +181,7 @@ class ObservedEnvironment:
     regions: tuple[RegionSources, ...]
     analytics: AnalyticsSources | None = None
     edge: EdgeSources | None = None
+    invalidation: InvalidationSources | None = None
     business_metrics: tuple[str, ...] = field(default=())
 
     def region(self, name: str) -> RegionSources:

@@ -42,5 +42,14 @@ def dead_letter_queue_name(env_name: str) -> str:
     return f"{PREFIX}-{env_name}-clicks-dlq"
 
 
+def invalidation_dead_letter_queue_name(env_name: str) -> str:
+    return f"{PREFIX}-{env_name}-invalidation-dlq"
+
+
+def distribution_id_parameter(env_name: str) -> str:
+    """The SSM parameter (in CloudFront's region) holding the distribution's id."""
+    return f"/{PREFIX}/{env_name}/edge/distribution-id"
+
+
 def edge_log_stream_name(env_name: str) -> str:
     return f"{PREFIX}-{env_name}-edge-requests"

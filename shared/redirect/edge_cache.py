@@ -64,5 +64,9 @@ class LookupCache:
                 self._entries.popitem(last=False)
         return entry
 
+    def discard(self, code: str) -> None:
+        """Forget one code's lookup (the local server does, as soon as the link changes)."""
+        self._entries.pop(code, None)
+
     def clear(self) -> None:
         self._entries.clear()

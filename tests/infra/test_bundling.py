@@ -16,7 +16,15 @@ pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
 NAMES = ["create_url", "get_url", "redirect"]
 # Every function bundled with third-party packages (the edge bundle has none, by design).
-PACKAGED = ["click_consumer", "click_lake", "create_url", "get_url", "redirect", "update_url"]
+PACKAGED = [
+    "click_consumer",
+    "click_lake",
+    "create_url",
+    "get_url",
+    "invalidator",
+    "redirect",
+    "update_url",
+]
 # What the lock's environment markers are evaluated for: Lambda's python3.13 on arm64 Linux.
 LAMBDA_ENVIRONMENT = {
     "implementation_name": "cpython",

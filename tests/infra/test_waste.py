@@ -14,7 +14,7 @@ STREAM_RETENTION_HOURS = 24  # Kinesis's minimum: user agents are kept no longer
 
 
 def _stream_readers(templates) -> set[str]:
-    """Every stream name a Lambda event source mapping or a Firehose delivery stream reads."""
+    """Every stream (or table) name an event source mapping or a Firehose delivery stream reads."""
     read: set[str] = set()
     for template in templates:
         sources = [
@@ -27,8 +27,9 @@ def _stream_readers(templates) -> set[str]:
         ]
         for source in sources:
             if isinstance(source, dict) and "Fn::GetAtt" in source:
-                stream = template["Resources"][source["Fn::GetAtt"][0]]
-                read.add(stream["Properties"]["Name"])
+                # A Kinesis stream by its Name; a table's stream (the invalidator) by its table.
+                props = template["Resources"][source["Fn::GetAtt"][0]]["Properties"]
+                read.add(props.get("Name") or props["TableName"])
             else:
                 read.add(join(source).rsplit(":stream/", 1)[-1])
     return read
