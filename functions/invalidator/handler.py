@@ -19,6 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from shared.contracts import metrics as metric_names
 from shared.redirect.invalidation import invalidation_batch, paths_for_batch, settle_seconds
 
 logger = Logger()
@@ -68,9 +69,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         },
     )
     metrics.add_metric(
-        name="InvalidatedPaths", unit=MetricUnit.Count, value=len(invalidation.paths)
+        name=metric_names.INVALIDATED_PATHS, unit=MetricUnit.Count, value=len(invalidation.paths)
     )
     metrics.add_metric(
-        name="WildcardInvalidations", unit=MetricUnit.Count, value=int(invalidation.wildcard)
+        name=metric_names.WILDCARD_INVALIDATIONS,
+        unit=MetricUnit.Count,
+        value=int(invalidation.wildcard),
     )
     return {"paths": len(invalidation.paths)}

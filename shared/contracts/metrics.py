@@ -23,6 +23,10 @@ REDELIVERED_RECORDS = "RedeliveredRecords"
 COUNTER_ITEM_WRITES = "CounterItemWrites"
 FAILED_BATCHES = "FailedBatches"
 
+# invalidator
+INVALIDATED_PATHS = "InvalidatedPaths"
+WILDCARD_INVALIDATIONS = "WildcardInvalidations"
+
 # click_lake
 LAKE_RECORDS_DROPPED = "LakeRecordsDropped"
 
