@@ -151,6 +151,8 @@ class ApiStack(SqurlStack):
             security_groups=[dax.client_security_group] if dax else None,
             # No Powertools on the hot path: the runtime's own JSON format structures its logs.
             runtime_json_logs=True,
+            # The DAX client only in the bundles of regions that use it (bundles by need).
+            features=frozenset({"dax"}) if dax else frozenset(),
         )
         redirect.function.add_to_role_policy(read_statement(self, table_name, region))
         if dax is not None:

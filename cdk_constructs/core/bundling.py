@@ -62,7 +62,14 @@ _PLATFORMS = {
 
 _EXCLUDED_DIRS = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-_EXCLUDED_SOURCE_FILES = frozenset({"requirements.txt"})
+
+
+def _is_requirements_file(filename: str) -> bool:
+    """`requirements.txt` and the per-feature `requirements-<feature>.txt`: install lists, not
+    code, so never copied into a bundle."""
+    return filename.startswith("requirements") and filename.endswith(".txt")
+
+
 _DIST_INFO_NOISE = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 
@@ -87,11 +94,22 @@ class FunctionAsset:
         )
 
 
-def _requirements(name: str) -> list[str]:
-    path = FUNCTIONS_DIR / name / "requirements.txt"
-    if not path.is_file():
-        return []
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+def _requirements(name: str, features: frozenset[str] = frozenset()) -> list[str]:
+    """What `functions/<name>` installs: its `requirements.txt`, plus `requirements-<feature>.txt`
+    for each feature the environment turns on (bundles by need: the DAX client only where DAX
+    is on). A feature the function has no file for is an error, not a silent no-op."""
+    paths = [FUNCTIONS_DIR / name / "requirements.txt"]
+    for feature in sorted(features):
+        path = FUNCTIONS_DIR / name / f"requirements-{feature}.txt"
+        if not path.is_file():
+            raise BundlingError(f"{name} has no {path.name} for feature {feature!r}")
+        paths.append(path)
+    lines = (
+        line.split("#", 1)[0].strip()
+        for path in paths
+        if path.is_file()
+        for line in path.read_text().splitlines()
+    )
     # Comments and blank lines do not change what gets installed, so they do not change the key.
     return sorted(line for line in lines if line)
 
@@ -100,7 +118,7 @@ def _source_files(root: Path, base: Path) -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _EXCLUDED_DIRS)
         for filename in sorted(filenames):
-            if filename.endswith(_EXCLUDED_SUFFIXES) or filename in _EXCLUDED_SOURCE_FILES:
+            if filename.endswith(_EXCLUDED_SUFFIXES) or _is_requirements_file(filename):
                 continue
             path = Path(dirpath) / filename
             yield path.relative_to(base).as_posix(), path
@@ -266,14 +284,17 @@ def _install_dependencies(requirements: list[str], architecture: str) -> Path:
 
 
 @functools.cache
-def function_asset(name: str, architecture: str = "arm64") -> FunctionAsset:
-    """Build (or reuse) the asset of `functions/<name>` for the given Lambda architecture."""
+def function_asset(
+    name: str, architecture: str = "arm64", features: frozenset[str] = frozenset()
+) -> FunctionAsset:
+    """Build (or reuse) the asset of `functions/<name>` for the given Lambda architecture, with
+    the optional dependencies of `features` (see `_requirements`)."""
     if architecture not in _PLATFORMS:
         raise BundlingError(f"unknown architecture {architecture!r}; use one of {list(_PLATFORMS)}")
     if not (FUNCTIONS_DIR / name).is_dir():
         raise BundlingError(f"no function folder {FUNCTIONS_DIR / name}")
     sources = _asset_sources(name)
-    deps = _install_dependencies(_requirements(name), architecture)
+    deps = _install_dependencies(_requirements(name, features), architecture)
     # Installed distributions name their resolved versions, so the hash follows what was
     # actually installed, not only the (possibly unpinned) requirement lines.
     installed = sorted(p.name for p in deps.iterdir() if p.name.endswith(".dist-info"))
@@ -290,7 +311,8 @@ def function_asset(name: str, architecture: str = "arm64") -> FunctionAsset:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
 
-    target = materialize_asset(name, architecture, asset_hash, fill)
+    label = "+".join([name, *sorted(features)])
+    target = materialize_asset(label, architecture, asset_hash, fill)
     return FunctionAsset(name=name, architecture=architecture, path=target, asset_hash=asset_hash)
 
 

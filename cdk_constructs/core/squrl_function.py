@@ -41,12 +41,14 @@ class SqurlFunction(Construct):
         vpc: ec2.IVpc | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         runtime_json_logs: bool = False,
+        features: frozenset[str] = frozenset(),
     ) -> None:
         """`runtime_json_logs` turns on Lambda's own JSON log format, for a function without
         Powertools: the runtime then writes its errors and the `logging` module's records as
         JSON, while lines the code writes to stdout itself (the click lines) stay as written."""
         super().__init__(scope, construct_id)
-        asset = function_asset(name, config.architecture)
+        # `features` adds optional dependencies to the bundle (functions/<name>/requirements-*.txt).
+        asset = function_asset(name, config.architecture, features)
         function_name = names.function_name(config.name, name)
 
         # Deleted with the function even where data is retained: a kept group of this fixed

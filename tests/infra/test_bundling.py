@@ -15,14 +15,14 @@ from tests.infra.conftest import REPO_ROOT
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
 
 NAMES = ["create_url", "get_url", "redirect"]
-# Every function bundled with third-party packages (the edge bundle has none, by design).
+# Every function bundled with third-party packages (the redirects have none, by design: the
+# regional redirect gets the DAX client only where DAX is on, as the feature "dax").
 PACKAGED = [
     "click_consumer",
     "click_lake",
     "create_url",
     "get_url",
     "invalidator",
-    "redirect",
     "update_url",
 ]
 # What the lock's environment markers are evaluated for: Lambda's python3.13 on arm64 Linux.
@@ -71,7 +71,7 @@ def test_asset_carries_no_runtime_provided_or_noise_files(assets, name):
 def test_compiled_dependencies_target_lambda_arm64(assets):
     extensions = list((assets["create_url"].path / "pydantic_core").glob("*.so"))
     assert extensions and all("aarch64" in so.name for so in extensions)
-    assert (assets["redirect"].path / "amazondax").is_dir()
+    # The regional redirect's bundle carries no compiled code at all without DAX (below).
 
 
 def test_synthesized_code_points_at_the_custom_hashes(synth, assets):
@@ -177,9 +177,11 @@ def test_every_function_with_dependencies_is_checked_against_the_lock():
     assert with_requirements == set(PACKAGED)
 
 
-@pytest.mark.parametrize("name", PACKAGED)
-def test_bundled_packages_have_the_locked_versions(synth, name):
-    bundled = _bundled(bundling.function_asset(name, "arm64").path)
+@pytest.mark.parametrize(
+    ("name", "features"), [(name, frozenset()) for name in PACKAGED] + [("redirect", {"dax"})]
+)
+def test_bundled_packages_have_the_locked_versions(synth, name, features):
+    bundled = _bundled(bundling.function_asset(name, "arm64", frozenset(features)).path)
     assert bundled, f"{name} bundles no packages"
     lock = _lock_for_lambda()
     wrong = {
@@ -223,3 +225,42 @@ def test_the_bundler_refuses_a_package_the_lock_does_not_hold(tmp_path):
 def test_the_bundler_accepts_locked_versions_under_any_spelling(tmp_path):
     site = _site(tmp_path, Typing_Extensions="4.16.0", networkx="3.7")
     bundling.check_pinned(site, LOCK_TEXT)
+
+
+def _top_level(root: Path) -> set[str]:
+    """A bundle's top-level entries, without its distributions' metadata folders."""
+    return {p.name for p in root.iterdir() if not p.name.endswith(".dist-info")}
+
+
+def _zipped_size(root: Path, tmp_path: Path) -> int:
+    return Path(shutil.make_archive(str(tmp_path / "bundle"), "zip", root)).stat().st_size
+
+
+def test_the_redirect_bundle_holds_the_dax_client_only_where_dax_is_on(synth, tmp_path):
+    lean = bundling.function_asset("redirect", "arm64")
+    # squrl's own code and nothing else: its DynamoDB reader is the standard library.
+    assert _top_level(lean.path) == {"functions", "shared"}
+    assert _zipped_size(lean.path, tmp_path) <= 256 * 1024
+    with_dax = bundling.function_asset("redirect", "arm64", frozenset({"dax"}))
+    assert {"functions", "shared", "amazondax"} <= _top_level(with_dax.path)
+    assert "amazon-dax-client" in _bundled(with_dax.path)
+    assert with_dax.asset_hash != lean.asset_hash
+
+
+def test_a_feature_without_its_requirements_file_is_refused():
+    with pytest.raises(bundling.BundlingError, match=r"requirements-nosuch\.txt"):
+        bundling._requirements("redirect", frozenset({"nosuch"}))
+
+
+def test_the_synthesized_redirects_carry_dax_only_in_regions_with_dax(synth):
+    for env, config in synth.config.environments.items():
+        for region in config.serving_regions:
+            template = synth.templates[f"squrl-{env}-api-{region}"]
+            (s3_key,) = [
+                resource["Properties"]["Code"]["S3Key"]
+                for resource in template["Resources"].values()
+                if resource["Type"] == "AWS::Lambda::Function"
+                and resource["Properties"].get("FunctionName") == f"squrl-{env}-redirect"
+            ]
+            bundle = synth.outdir / f"asset.{s3_key.removesuffix('.zip')}"
+            assert ("amazondax" in _top_level(bundle)) is config.dax.enabled, (env, region)
