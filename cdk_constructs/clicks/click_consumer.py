@@ -10,15 +10,14 @@ and referrers for the queue's 14 days.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.dead_letter_queue import dead_letter_queue
 from cdk_constructs.core.links_table import replica_arn
 from cdk_constructs.core.squrl_function import SqurlFunction
 from shared.contracts import names
@@ -49,23 +48,10 @@ class ClickConsumer(Construct):
         streams: list[kinesis.IStream],
     ) -> None:
         super().__init__(scope, construct_id)
-        # Deleted with the stack: a kept queue of this fixed name would make the next deploy
-        # fail with "already exists", and its messages only point into the stream, which is
-        # deleted too.
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
-            "DeadLetters",
             queue_name=names.dead_letter_queue_name(config.name),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter destination itself (the consumer's on-failure "
-            "destination and poison-record store); an alarm fires on its first message.",
+            holds="the consumer's on-failure destination and poison-record store",
         )
         table_name = names.table_name(config.name)
         self.function_construct = SqurlFunction(

@@ -10,15 +10,15 @@ environment's tag, which the edge stack carries. docs/edge.md, "Freshness after 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.dead_letter_queue import dead_letter_queue
 from cdk_constructs.core.squrl_function import SqurlFunction
 from shared.contracts import names
 from squrl_config import EnvironmentConfig, FunctionSettings
@@ -53,20 +53,10 @@ class Invalidator(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
-            "DeadLetters",
             queue_name=names.invalidation_dead_letter_queue_name(config.name),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter destination itself (the invalidator's on-failure "
-            "destination); an alarm fires on its first message.",
+            holds="the invalidator's on-failure destination",
         )
         parameter = names.distribution_id_parameter(config.name)
         self.function_construct = SqurlFunction(
