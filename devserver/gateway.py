@@ -18,6 +18,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devserver.environments import Environments
 from devserver.lambda_shapes import Handler, LambdaContext, ProxyResult, error_result
+from shared.contracts.auth import (
+    CONTEXT_GROUPS,
+    CONTEXT_OWNER_ID,
+    CONTEXT_PRINCIPAL,
+    CONTEXT_SCOPES,
+    SCOPES,
+)
 from shared.contracts.http import CORS_ALLOW_HEADERS
 from shared.contracts.routes import ROUTES, Route
 from shared.redirect.answer import not_found
@@ -30,6 +37,12 @@ STAGE_RATE_FACTOR = 10
 
 # API Gateway refuses bodies over 10 MB before any Lambda runs.
 MAX_GATEWAY_BODY = 10 * 1024 * 1024
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The credential of an `Authorization: Bearer <credential>` header (docs/api.md section 8)."""
+    scheme, _, credential = (authorization or "").partition(" ")
+    return credential.strip() or None if scheme.lower() == "bearer" else None
 
 
 def route_pattern(route: Route) -> re.Pattern[str]:
@@ -115,11 +128,13 @@ class Gateway:
             missing = not_found(lowered.get("accept"))
             return ProxyResult(404, missing.headers, missing.body.encode())
         route, path_params = matched
-        presented = lowered.get("x-api-key")
+        presented = lowered.get("x-api-key") or bearer(lowered.get("authorization"))
         if route.api_key_required:
             if presented not in self.key_ids:
                 return error_result(
-                    403, "Forbidden", "A valid API key is required (header x-api-key)."
+                    403,
+                    "Forbidden",
+                    "A valid credential is required (Authorization: Bearer, or x-api-key).",
                 )
             # A usage plan throttles each key on its own.
             bucket = self._key_buckets[presented]
@@ -215,6 +230,14 @@ class Gateway:
                     "apiKey": api_key if key_id else None,
                     "apiKeyId": key_id,
                 },
+                "authorizer": {
+                    CONTEXT_OWNER_ID: key_id,
+                    CONTEXT_SCOPES: " ".join(SCOPES),
+                    CONTEXT_GROUPS: "",
+                    CONTEXT_PRINCIPAL: "api_key",
+                }
+                if key_id
+                else None,
             },
             "body": text_body,
             "isBase64Encoded": is_base64,

@@ -30,5 +30,11 @@ HEALTH_PATH = "/health"
 
 # What a browser may send to the API and read from its answers (CORS), the same in the API's
 # preflight answers (cdk_constructs/api/links_api.py, the local gateway) and in the functions'.
-CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key")
+CORS_ALLOW_HEADERS = (
+    "Content-Type",
+    "Authorization",
+    "X-Api-Key",
+    "If-Match",
+    "Idempotency-Key",
+)
 CORS_EXPOSE_HEADERS = ("Location", "ETag", "Idempotent-Replayed")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.contracts.auth import LINKS_READ, LINKS_WRITE, STATS_READ
+
 
 @dataclass(frozen=True)
 class Route:
@@ -15,20 +17,23 @@ class Route:
     resource: str
     function: str
     api_key_required: bool
+    # The personal-token scope the route needs (shared/contracts/auth.py); None for public
+    # routes and for routes any signed-in caller may use.
+    scope: str | None = None
 
 
 # Least privilege by function: get_url only reads (GetItem, Query, BatchGetItem); create_url
 # only adds (new links, their first history entry, idempotency records); update_url changes and
 # deletes existing links (docs/design.md, "Link management").
 ROUTES = (
-    Route("POST", "/urls", "create_url", True),
-    Route("POST", "/create", "create_url", True),
-    Route("GET", "/urls", "get_url", True),
-    Route("GET", "/urls/{code}", "get_url", True),
-    Route("GET", "/urls/{code}/stats", "get_url", True),
-    Route("GET", "/urls/{code}/history", "get_url", True),
-    Route("PATCH", "/urls/{code}", "update_url", True),
-    Route("DELETE", "/urls/{code}", "update_url", True),
+    Route("POST", "/urls", "create_url", True, LINKS_WRITE),
+    Route("POST", "/create", "create_url", True, LINKS_WRITE),
+    Route("GET", "/urls", "get_url", True, LINKS_READ),
+    Route("GET", "/urls/{code}", "get_url", True, LINKS_READ),
+    Route("GET", "/urls/{code}/stats", "get_url", True, STATS_READ),
+    Route("GET", "/urls/{code}/history", "get_url", True, LINKS_READ),
+    Route("PATCH", "/urls/{code}", "update_url", True, LINKS_WRITE),
+    Route("DELETE", "/urls/{code}", "update_url", True, LINKS_WRITE),
     Route("GET", "/health", "redirect", False),
     Route("GET", "/{code}", "redirect", False),
     Route("HEAD", "/{code}", "redirect", False),

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from botocore.config import Config
 
+from shared.contracts.auth import CONTEXT_OWNER_ID
 from shared.contracts.http import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
 
@@ -86,9 +87,11 @@ def build_resolver() -> APIGatewayRestResolver:
 
 
 def owner_id(app: APIGatewayRestResolver) -> str:
-    """The caller's API key id, which API Gateway puts in the request context after checking it."""
-    identity = app.current_event.request_context.identity
-    owner = identity.api_key_id
+    """The caller's owner id: the authorizer's (docs/api.md section 8), else the API key id,
+    which API Gateway puts in the request context after checking it."""
+    context = app.current_event.request_context
+    authorizer = context.authorizer.raw_event if context.authorizer else {}
+    owner = authorizer.get(CONTEXT_OWNER_ID) or context.identity.api_key_id
     if not owner:
         raise Forbidden()
     return owner

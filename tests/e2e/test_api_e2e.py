@@ -317,3 +317,40 @@ def test_each_key_is_its_own_owner() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_api_keys_are_bearer_tokens_of_their_own_owners() -> None:
+    port = free_port()
+    process = start_server(port, "alice-key,bob-key")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        alice = LocalServer(url, "alice-key", process)
+
+        def bearer(token: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token}"}
+
+        created = alice.request(
+            "POST",
+            "/urls",
+            {"original_url": "https://bearer.example/"},
+            bearer("alice-key"),
+            key=False,
+        )
+        assert created.status == 201
+        code = created.json()["short_code"]
+        # The same owner by either header; another key's bearer is another owner.
+        assert alice.request("GET", f"/urls/{code}").status == 200
+        mine = alice.request("GET", f"/urls/{code}", None, bearer("alice-key"), key=False)
+        assert mine.status == 200
+        theirs = alice.request("GET", f"/urls/{code}", None, bearer("bob-key"), key=False)
+        assert theirs.status == 404
+        for wrong in ("Bearer nope", "Basic alice-key", "Bearer", "alice-key"):
+            refused = alice.request(
+                "GET", f"/urls/{code}", None, {"Authorization": wrong}, key=False
+            )
+            assert refused.status == 403, wrong
+            assert refused.json()["error"] == "Forbidden"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
