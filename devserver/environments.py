@@ -28,7 +28,7 @@ from devserver.lambda_shapes import Handler, Invoke, LambdaContext
 
 # Functions whose modules import no Powertools (kept so by their cold-start budget): their state
 # is their own module's. Any other function takes turns with every function not listed here.
-OWN_STATE = frozenset({"redirect", "edge_redirect"})
+OWN_STATE = frozenset({"redirect", "edge_redirect", "authorizer"})
 
 
 class Environments:

@@ -8,6 +8,7 @@ function runs in its own execution environment, one invocation at a time (devser
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import re
 import threading
@@ -18,19 +19,23 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devserver.environments import Environments
 from devserver.lambda_shapes import Handler, LambdaContext, ProxyResult, error_result
-from shared.contracts.auth import (
-    CONTEXT_GROUPS,
-    CONTEXT_OWNER_ID,
-    CONTEXT_PRINCIPAL,
-    CONTEXT_SCOPES,
-    SCOPES,
-)
+from shared.contracts.auth import CONTEXT_OWNER_ID, CONTEXT_PRINCIPAL
 from shared.contracts.http import CORS_ALLOW_HEADERS
 from shared.contracts.routes import ROUTES, Route
+from shared.identity.authorizer import bearer
 from shared.redirect.answer import not_found
 
 # Re-exported: tests build events and contexts from here.
-__all__ = ["ROUTES", "Gateway", "Handler", "LambdaContext", "ProxyResult", "Route", "error_result"]
+__all__ = [
+    "ROUTES",
+    "Gateway",
+    "Handler",
+    "LambdaContext",
+    "ProxyResult",
+    "Route",
+    "bearer",
+    "error_result",
+]
 
 # A stage's throttle is well above one key's: redirects are public and far more frequent.
 STAGE_RATE_FACTOR = 10
@@ -39,10 +44,7 @@ STAGE_RATE_FACTOR = 10
 MAX_GATEWAY_BODY = 10 * 1024 * 1024
 
 
-def bearer(authorization: str | None) -> str | None:
-    """The credential of an `Authorization: Bearer <credential>` header (docs/api.md section 8)."""
-    scheme, _, credential = (authorization or "").partition(" ")
-    return credential.strip() or None if scheme.lower() == "bearer" else None
+REFUSED = "A valid credential is required (Authorization: Bearer, or x-api-key)."
 
 
 def route_pattern(route: Route) -> re.Pattern[str]:
@@ -103,6 +105,51 @@ class Gateway:
         self._key_buckets = {key: TokenBucket(rate, burst) for key in self.key_ids}
         self.stage_throttle = TokenBucket(rate * STAGE_RATE_FACTOR, burst * STAGE_RATE_FACTOR)
         self.functions = functions or Environments()
+        # Bearer callers (tokens, users) are throttled per owner, as API key callers per key.
+        self._rate, self._burst = rate, burst
+        self._owner_buckets: dict[str, TokenBucket] = {}
+
+    def authorize(
+        self, route: Route, path: str, headers: dict[str, str], source_ip: str
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """What API Gateway does for an authenticated method: run the REQUEST authorizer
+        (functions/authorizer, the same code as in AWS), then check the usage key it names.
+        (the authorizer context, the API key used or None), or None when refused."""
+        answer = self.functions.invoke(
+            "authorizer",
+            {
+                "type": "REQUEST",
+                "methodArn": f"arn:aws:execute-api:{self.region}:000000000000:local/local/"
+                f"{route.method}{route.resource}",
+                "resource": route.resource,
+                "path": path,
+                "httpMethod": route.method,
+                "headers": dict(headers),
+                "requestContext": {"identity": {"sourceIp": source_ip}},
+            },
+        )
+        statements = answer.get("policyDocument", {}).get("Statement", [])
+        if not statements or any(s.get("Effect") != "Allow" for s in statements):
+            return None
+        context = {k: str(v) for k, v in (answer.get("context") or {}).items()}
+        context["principalId"] = str(answer.get("principalId", ""))
+        if context.get(CONTEXT_PRINCIPAL) != "api_key":
+            return context, None
+        # API Gateway checks the usage identifier key against the stage's usage plans.
+        usage_key = str(answer.get("usageIdentifierKey") or "")
+        for key in self.key_ids:
+            if hmac.compare_digest(key.encode(), usage_key.encode()):
+                return context, key
+        return None
+
+    def _bucket_for(self, context: dict[str, str], api_key: str | None) -> TokenBucket:
+        if api_key is not None:
+            return self._key_buckets[api_key]
+        owner = context.get(CONTEXT_OWNER_ID, "")
+        bucket = self._owner_buckets.get(owner)
+        if bucket is None:
+            bucket = self._owner_buckets[owner] = TokenBucket(self._rate, self._burst)
+        return bucket
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in ROUTES:
@@ -128,16 +175,15 @@ class Gateway:
             missing = not_found(lowered.get("accept"))
             return ProxyResult(404, missing.headers, missing.body.encode())
         route, path_params = matched
-        presented = lowered.get("x-api-key") or bearer(lowered.get("authorization"))
+        authorization: dict[str, str] | None = None
+        api_key: str | None = None
         if route.api_key_required:
-            if presented not in self.key_ids:
-                return error_result(
-                    403,
-                    "Forbidden",
-                    "A valid credential is required (Authorization: Bearer, or x-api-key).",
-                )
-            # A usage plan throttles each key on its own.
-            bucket = self._key_buckets[presented]
+            authorized = self.authorize(route, path, headers, source_ip)
+            if authorized is None:
+                return error_result(403, "Forbidden", REFUSED)
+            authorization, api_key = authorized
+            # A usage plan throttles each key on its own; bearer callers, each owner.
+            bucket: TokenBucket | None = self._bucket_for(authorization, api_key)
         elif route.resource == "/health":
             bucket = None  # readiness and failover probes must not be starved by traffic
         else:
@@ -149,7 +195,7 @@ class Gateway:
                 429, "RateLimitExceeded", "Too many requests.", {"Retry-After": retry}
             )
         event = self.event(
-            route, path, path_params, parts.query, headers, body, source_ip, presented
+            route, path, path_params, parts.query, headers, body, source_ip, api_key, authorization
         )
         return self.result(self.functions.invoke(route.function, event))
 
@@ -189,8 +235,10 @@ class Gateway:
         body: bytes,
         source_ip: str,
         api_key: str | None = None,
+        authorization: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The REST API (v1) Lambda proxy event for this request."""
+        """The REST API (v1) Lambda proxy event for this request; `authorization` is the
+        authorizer's context (None for public routes)."""
         pairs = parse_qsl(query, keep_blank_values=True)
         multi_query: dict[str, list[str]] = {}
         for key, value in pairs:
@@ -230,14 +278,7 @@ class Gateway:
                     "apiKey": api_key if key_id else None,
                     "apiKeyId": key_id,
                 },
-                "authorizer": {
-                    CONTEXT_OWNER_ID: key_id,
-                    CONTEXT_SCOPES: " ".join(SCOPES),
-                    CONTEXT_GROUPS: "",
-                    CONTEXT_PRINCIPAL: "api_key",
-                }
-                if key_id
-                else None,
+                "authorizer": authorization if route.api_key_required else None,
             },
             "body": text_body,
             "isBase64Encoded": is_base64,

@@ -34,6 +34,37 @@ GRACE_SECONDS = 2.0
 CLICK_FLUSH_SECONDS = 0.4
 
 
+# The local user (docs/identity.md, "Locally"): its token is made at every start and printed.
+LOCAL_USER_ID = "local-user"
+LOCAL_USER_EMAIL = "dev@localhost"
+LOCAL_TOKEN_NAME = "make dev"
+
+
+def ready_token(endpoint: str, table: str) -> str:
+    """A fresh all-scopes token of the local user; the previous start's is revoked."""
+    import boto3
+
+    from shared.contracts.auth import SCOPES
+    from shared.identity.tokens import MAX_EXPIRES_IN_DAYS, TokenStore
+
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+    store = TokenStore(client, table)
+    now = time.time()
+    for record in store.list(LOCAL_USER_ID):
+        if record.name == LOCAL_TOKEN_NAME:
+            store.revoke(LOCAL_USER_ID, record.id, now)
+    _, secret = store.create(
+        LOCAL_USER_ID,
+        LOCAL_TOKEN_NAME,
+        SCOPES,
+        MAX_EXPIRES_IN_DAYS,
+        now,
+        email=LOCAL_USER_EMAIL,
+        limited=False,
+    )
+    return secret
+
+
 def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
     """The environment the handlers read in Lambda, pointed at the emulator."""
     defaults = {
@@ -51,6 +82,8 @@ def configure_environment(emulator_endpoint: str, port: int, host: str) -> None:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "LOG_LEVEL": "WARNING",
+        # The authorizer reads every token afresh: a revoked token is refused at once.
+        "SQURL_AUTH_CACHE_SECONDS": "0",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
@@ -114,7 +147,9 @@ class LocalSqurl:
             on_link_change=self._forget_at_the_edge,
         )
         # Lambda's init for every function now, so no first request is slow.
-        self.functions.load("redirect", "create_url", "get_url", "click_consumer")
+        self.functions.load("redirect", "create_url", "get_url", "click_consumer", "authorizer")
+        self.user_id, self.user_email = LOCAL_USER_ID, LOCAL_USER_EMAIL
+        self.token = ready_token(self.emulator.endpoint, os.environ["SQURL_TABLE_NAME"])
 
     def _forget_at_the_edge(self, code: str) -> None:
         """The edge function's memory of `code` goes with CloudFront's (Front purges that)."""
@@ -162,6 +197,9 @@ squrl is running at {local.url}  (DynamoDB emulator at {local.emulator.endpoint}
 Data is kept in {local.data_dir} (--fresh or SQURL_FRESH=1 starts empty).
 
   API key: {local.api_key}{others}
+  user: {local.user_id} ({local.user_email})
+  token: {local.token}
+  web app, signed in: {local.url}/app/#token={local.token}
 
   curl -s -X POST {local.url}/urls \\
        -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\

@@ -34,6 +34,14 @@ ROUTES = (
     Route("GET", "/urls/{code}/history", "get_url", True, LINKS_READ),
     Route("PATCH", "/urls/{code}", "update_url", True, LINKS_WRITE),
     Route("DELETE", "/urls/{code}", "update_url", True, LINKS_WRITE),
+    # Identity (docs/api.md section 8, docs/identity.md): any signed-in caller may manage its
+    # own tokens and read who it is; a token may only grant scopes it has itself.
+    Route("POST", "/tokens", "identity", True),
+    Route("GET", "/tokens", "identity", True),
+    Route("DELETE", "/tokens/{id}", "identity", True),
+    Route("GET", "/me", "identity", True),
+    Route("GET", "/me/export", "identity", True, LINKS_READ),
+    Route("DELETE", "/me", "identity", True, LINKS_WRITE),
     Route("GET", "/health", "redirect", False),
     Route("GET", "/{code}", "redirect", False),
     Route("HEAD", "/{code}", "redirect", False),

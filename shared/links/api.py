@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -15,8 +16,18 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from botocore.config import Config
 
-from shared.contracts.auth import CONTEXT_OWNER_ID
+from shared.contracts.auth import (
+    ADMIN_GROUP,
+    CONTEXT_EMAIL,
+    CONTEXT_GROUPS,
+    CONTEXT_OWNER_ID,
+    CONTEXT_PRINCIPAL,
+    CONTEXT_SCOPES,
+    CONTEXT_TOKEN_ID,
+    SCOPES,
+)
 from shared.contracts.http import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
+from shared.contracts.routes import ROUTES
 from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
 
 logger = Logger()
@@ -79,6 +90,8 @@ def build_resolver() -> APIGatewayRestResolver:
         logger.exception("unexpected error")
         return error_response(SqurlError())
 
+    app.use(middlewares=[_enforce_scope])
+
     @app.not_found
     def handle_not_found(_: Exception) -> Response:
         return error_response(NotFound("No such route."))
@@ -95,3 +108,61 @@ def owner_id(app: APIGatewayRestResolver) -> str:
     if not owner:
         raise Forbidden()
     return owner
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as the authorizer decided (docs/api.md section 8)."""
+
+    owner_id: str
+    scopes: frozenset[str]
+    groups: frozenset[str]
+    email: str | None
+    principal: str
+    token_id: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_GROUP in self.groups
+
+
+def _authorizer_context(app: APIGatewayRestResolver) -> dict[str, Any]:
+    context = app.current_event.request_context
+    return context.authorizer.raw_event if context.authorizer else {}
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    """The caller; with no authorizer context (an API key checked by API Gateway alone),
+    the key's id with every scope."""
+    found = _authorizer_context(app)
+    scopes = found.get(CONTEXT_SCOPES)
+    return Caller(
+        owner_id=owner_id(app),
+        scopes=frozenset(str(scopes).split()) if scopes is not None else frozenset(SCOPES),
+        groups=frozenset(str(found.get(CONTEXT_GROUPS) or "").split()),
+        email=found.get(CONTEXT_EMAIL) or None,
+        principal=found.get(CONTEXT_PRINCIPAL) or "api_key",
+        token_id=found.get(CONTEXT_TOKEN_ID) or None,
+    )
+
+
+def route_scope(method: str, resource: str) -> str | None:
+    for route in ROUTES:
+        if route.method == method and route.resource == resource:
+            return route.scope
+    return None
+
+
+def _enforce_scope(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
+    """A call outside the token's scopes is 403 with `details.reason` `scope`, before the
+    request is read: Route.scope (shared/contracts/routes.py) names what each route needs."""
+    event = app.current_event
+    needed = route_scope(event.http_method, event.resource)
+    if needed is not None:
+        scopes = _authorizer_context(app).get(CONTEXT_SCOPES)
+        if scopes is not None and needed not in str(scopes).split():
+            raise Forbidden(
+                f"This token does not have the scope {needed}.",
+                {"reason": "scope", "scope": needed},
+            )
+    return next_middleware(app)

@@ -275,8 +275,10 @@ def update_link(
     owner_id: str,
     if_match: frozenset[int] | None,
     now: float,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Apply a patch to the owner's link and record it, conditional on the version read.
+    `actor` (default: the owner) is who the history names: an admin acting on the link.
 
     With If-Match, a version other than the one named is 412 and nothing changes. Without, a
     concurrent change makes the write fail its condition and the patch is applied again to what
@@ -296,7 +298,7 @@ def update_link(
         entry = history.entry(
             history_key(code, version + 1),
             at=now,
-            actor=owner_id,
+            actor=actor or owner_id,
             action=history.UPDATED,
             changed=changed,
         )
@@ -358,6 +360,57 @@ def delete_link(
         ):
             return
     raise InternalServerError("The link kept changing while it was being deleted; try again.")
+
+
+# Admin (docs/api.md section 8): members of the admin group may read any link and change its
+# status, to stop abuse; the change is in the link's history with the admin as its actor.
+ADMIN_PATCHABLE = frozenset({"status"})
+
+
+def _read_any(client: Any, config: Settings, code: str) -> dict[str, Any]:
+    if not is_possible_code(code):
+        raise NotFound()
+    item = repository.get_link(client, config.table_name, code, consistent=True)
+    if item is None or item.get("status") == DELETED or not item.get("owner_id"):
+        raise NotFound()
+    return item
+
+
+def get_any_link(client: Any, config: Settings, code: str, *, now: float) -> dict[str, Any]:
+    """Any link, for an admin."""
+    item = _read_any(client, config, code)
+    return link_view(item, config.short_url(code), now)
+
+
+def admin_update_status(
+    client: Any,
+    config: Settings,
+    code: str,
+    patch: Patch,
+    *,
+    admin_id: str,
+    if_match: frozenset[int] | None,
+    now: float,
+) -> dict[str, Any]:
+    """An admin's PATCH of another owner's link: `status` only (anything else is a 400)."""
+    extra = sorted(set(patch.values) - ADMIN_PATCHABLE)
+    if extra or not patch.values:
+        raise ValidationError(
+            "An admin may change only the status of another owner's link.",
+            field=extra[0] if extra else "status",
+            reason="admin_status_only",
+        )
+    item = _read_any(client, config, code)
+    return update_link(
+        client,
+        config,
+        code,
+        patch,
+        owner_id=item["owner_id"],
+        if_match=if_match,
+        now=now,
+        actor=admin_id,
+    )
 
 
 def _check_version(item: dict[str, Any], if_match: frozenset[int] | None) -> int:

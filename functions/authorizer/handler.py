@@ -1,0 +1,71 @@
+"""The Lambda REQUEST authorizer of every regional API (docs/identity.md): the decision of
+shared/identity/authorizer.py as an IAM policy, the authorizer context and the usage key.
+
+No Powertools and no pydantic: it runs before every authenticated request. It logs who was
+let in or refused, never a credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from shared.identity.authorizer import Authorizer, policy
+from shared.identity.config import identity_settings
+from shared.identity.jwt import CognitoVerifier
+from shared.identity.tokens import TokenStore
+from shared.settings import settings
+
+logger = logging.getLogger("squrl.authorizer")
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2})
+
+config = settings()
+identity = identity_settings()
+
+
+@lru_cache(maxsize=1)
+def authorizer() -> Authorizer:
+    # Reads the local replica: a token made or revoked in the home region is seen here once
+    # the global table has replicated it (about a second).
+    client = boto3.client("dynamodb", region_name=config.region, config=CLIENT_CONFIG)
+    verifier = CognitoVerifier(identity.pool) if identity.pool else None
+    return Authorizer(
+        TokenStore(client, config.table_name),
+        verifier,
+        cache_seconds=identity.token_cache_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def bearer_usage_key() -> str | None:
+    """The value of the API key bearer callers are metered under (read once per container)."""
+    if not identity.bearer_usage_key_id:
+        return None
+    client = boto3.client("apigateway", region_name=config.region, config=CLIENT_CONFIG)
+    found = client.get_api_key(apiKey=identity.bearer_usage_key_id, includeValue=True)
+    return str(found["value"])
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    source = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or ""
+    decision = authorizer().decide(event.get("headers"), source)
+    logger.info(
+        json.dumps(
+            {
+                "message": "authorized" if decision.allowed else "refused",
+                "principal": decision.principal,
+                "owner_id": decision.owner_id,
+                "token_id": decision.token_id,
+                "path": event.get("path"),
+            }
+        )
+    )
+    return policy(decision, str(event.get("methodArn", "")), bearer_usage_key())

@@ -1,0 +1,162 @@
+"""Identity routes (docs/api.md section 8): personal tokens (POST/GET /tokens, DELETE
+/tokens/{id}) and the caller's account (GET /me, GET /me/export, DELETE /me)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.identity import account, users
+from shared.identity.config import identity_settings
+from shared.identity.tokens import TokenError, TokenStore
+from shared.links.api import (
+    CLIENT_CONFIG,
+    build_resolver,
+    caller,
+    dynamodb,
+    json_response,
+    logger,
+    metrics,
+    tracer,
+)
+from shared.links.errors import NotFound, RateLimitExceeded, SqurlError, ValidationError
+from shared.links.models import json_object
+from shared.settings import settings
+
+config = settings()
+identity = identity_settings()
+app = build_resolver()
+
+
+def _tokens() -> TokenStore:
+    # Token writes go to the home region, as every write does (docs/api.md section 5).
+    return TokenStore(dynamodb(config.home_region), config.table_name)
+
+
+@lru_cache(maxsize=1)
+def _cognito() -> Any:
+    region = identity.pool.region if identity.pool else config.home_region
+    return boto3.client("cognito-idp", region_name=region, config=CLIENT_CONFIG)
+
+
+def _body() -> bytes:
+    event = app.current_event
+    raw = event.get("body") or ""
+    return base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+
+
+def _refusal(error: TokenError) -> SqurlError:
+    if error.kind == "not_found":
+        return NotFound("No such token.")
+    if error.kind == "rate_limited":
+        return RateLimitExceeded(error.retry_after, "Too many tokens created; try again later.")
+    if error.kind == "too_many":
+        return ValidationError(
+            "Too many live tokens; revoke one first.", field="name", reason="too_many_tokens"
+        )
+    return SqurlError("The tokens kept changing; try again.")
+
+
+@app.post("/tokens")
+@tracer.capture_method
+def create_token() -> Response:
+    who = caller(app)
+    name, scopes, days = account.parse_token_request(json_object(_body()), who.scopes)
+    try:
+        record, secret = _tokens().create(
+            who.owner_id, name, scopes, days, time.time(), email=who.email
+        )
+    except TokenError as error:
+        raise _refusal(error) from None
+    logger.info("token created", extra={"token_id": record.id, "scopes": list(record.scopes)})
+    view = record.view()
+    body = {k: view[k] for k in ("id", "name", "scopes", "created_at", "expires_at")}
+    return json_response(201, {**body, "token": secret}, {"Location": f"/tokens/{record.id}"})
+
+
+@app.get("/tokens")
+@tracer.capture_method
+def list_tokens() -> Response:
+    records = _tokens().list(caller(app).owner_id)
+    return json_response(200, {"items": [record.view() for record in records]})
+
+
+@app.delete("/tokens/<token_id>")
+@tracer.capture_method
+def revoke_token(token_id: str) -> Response:
+    try:
+        _tokens().revoke(caller(app).owner_id, token_id, time.time())
+    except TokenError as error:
+        raise _refusal(error) from None
+    logger.info("token revoked", extra={"token_id": token_id})
+    return Response(status_code=204)
+
+
+def _me() -> dict[str, Any]:
+    who = caller(app)
+    return {"user_id": who.owner_id, "email": who.email, "groups": sorted(who.groups)}
+
+
+@app.get("/me")
+@tracer.capture_method
+def me() -> Response:
+    return json_response(200, _me())
+
+
+@app.get("/me/export")
+@tracer.capture_method
+def export() -> Response:
+    user = _me()
+    document = account.export(
+        dynamodb(config.region), config, _tokens(), user=user, now=time.time()
+    )
+    # The audit line of the right of access (GDPR article 15): who, and how much.
+    logger.info(
+        "audit: account exported",
+        extra={
+            "audit": "export",
+            "owner_id": user["user_id"],
+            "links": len(document["links"]),
+            "tokens": len(document["tokens"]),
+        },
+    )
+    return json_response(200, document)
+
+
+def _remove_user(owner_id: str) -> bool:
+    if identity.pool is None:
+        return False
+    return users.remove_user(_cognito(), identity.pool.pool_id, owner_id)
+
+
+@app.delete("/me")
+@tracer.capture_method
+def erase() -> Response:
+    who = caller(app)
+    outcome = account.erase(
+        dynamodb(config.home_region),
+        config,
+        _tokens(),
+        owner_id=who.owner_id,
+        remove_user=_remove_user,
+        now=time.time(),
+    )
+    # The audit line of the right to erasure (GDPR article 17).
+    logger.info(
+        "audit: account erased", extra={"audit": "erase", "owner_id": who.owner_id, **outcome}
+    )
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

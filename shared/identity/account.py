@@ -1,0 +1,137 @@
+"""The account routes' domain (docs/api.md section 8): token requests, the export of
+everything an owner has (GDPR access) and its erasure (GDPR erasure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from shared.clicks import stats
+from shared.contracts.auth import SCOPES
+from shared.contracts.link_state import iso_utc
+from shared.contracts.table import VERSION, stats_key
+from shared.identity.tokens import (
+    DEFAULT_EXPIRES_IN_DAYS,
+    MAX_EXPIRES_IN_DAYS,
+    NAME_MAX,
+    TokenStore,
+)
+from shared.links import history, repository, service
+from shared.links.errors import NotFound, ValidationError
+from shared.links.models import link_view
+from shared.settings import Settings
+
+TOKEN_FIELDS = frozenset({"name", "scopes", "expires_in_days"})
+PAGE = 100
+
+
+def parse_token_request(data: dict[str, Any], allowed: frozenset[str]) -> tuple[str, tuple, int]:
+    """(name, scopes, expires_in_days) of a POST /tokens body. A caller may only grant scopes
+    it has itself (`allowed`): a read-only token cannot mint a writing one."""
+    unknown = sorted(set(data) - TOKEN_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"Unknown field {unknown[0]!r}.", field=unknown[0], reason="unknown_field"
+        )
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
+        raise ValidationError(
+            f"name is required: 1-{NAME_MAX} characters.", field="name", reason="invalid"
+        )
+    scopes = data.get("scopes")
+    if (
+        not isinstance(scopes, list)
+        or not scopes
+        or not all(isinstance(s, str) and s in SCOPES for s in scopes)
+    ):
+        raise ValidationError(
+            f"scopes must be a non-empty list of {', '.join(SCOPES)}.",
+            field="scopes",
+            reason="invalid",
+        )
+    beyond = sorted(set(scopes) - allowed)
+    if beyond:
+        raise ValidationError(
+            f"A token cannot grant a scope it does not have ({beyond[0]}).",
+            field="scopes",
+            reason="scope",
+        )
+    days = data.get("expires_in_days", DEFAULT_EXPIRES_IN_DAYS)
+    if type(days) is not int or not 1 <= days <= MAX_EXPIRES_IN_DAYS:
+        raise ValidationError(
+            f"expires_in_days must be an integer 1..{MAX_EXPIRES_IN_DAYS}.",
+            field="expires_in_days",
+            reason="out_of_range",
+        )
+    return name, tuple(scopes), days
+
+
+def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[str, Any]]:
+    """Every link item of the owner, newest first, from the owner index."""
+    start = None
+    while True:
+        batch, last, _ = repository.owner_page(
+            client, config.table_name, owner_id, limit=PAGE, start=start, filters=None
+        )
+        yield from batch
+        if last is None:
+            return
+        start = last
+
+
+def export(
+    client: Any,
+    config: Settings,
+    tokens: TokenStore,
+    *,
+    user: dict[str, Any],
+    now: float,
+) -> dict[str, Any]:
+    """One JSON document: the user, every link with its stats and history, every token
+    (never a secret or hash)."""
+    links = []
+    for item in owned_items(client, config, user["user_id"]):
+        code = item["short_code"]
+        view = link_view(item, config.short_url(code), now)
+        stats_item = repository.get_link(
+            client, config.table_name, stats_key(code), consistent=True
+        )
+        view["stats"] = stats.link_stats(stats_item, item)
+        entries = repository.history_entries(
+            client, config.table_name, code, int(item.get(VERSION, 1))
+        )
+        view["history"] = [history.entry_view(entry) for entry in entries]
+        links.append(view)
+    return {
+        "exported_at": iso_utc(now),
+        "user": user,
+        "links": links,
+        "tokens": [record.view() for record in tokens.list(user["user_id"])],
+    }
+
+
+def erase(
+    client: Any,
+    config: Settings,
+    tokens: TokenStore,
+    *,
+    owner_id: str,
+    remove_user: Callable[[str], bool],
+    now: float,
+) -> dict[str, int | bool]:
+    """Delete every link of the owner as DELETE /urls/{code} does (tombstones, statistics
+    gone, history kept as the record of the deletion), revoke every token, remove the user."""
+    codes = [item["short_code"] for item in owned_items(client, config, owner_id)]
+    deleted = 0
+    for code in codes:
+        try:
+            service.delete_link(client, config, code, owner_id=owner_id, if_match=None, now=now)
+            deleted += 1
+        except NotFound:
+            continue  # deleted meanwhile
+    revoked = tokens.revoke_all(owner_id, now)
+    return {
+        "links_deleted": deleted,
+        "tokens_revoked": revoked,
+        "user_removed": remove_user(owner_id),
+    }
