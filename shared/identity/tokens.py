@@ -167,7 +167,7 @@ class TokenStore:
                 UpdateExpression="SET last_used_at = :now",
                 ConditionExpression=(
                     "attribute_exists(#pk) AND "
-                    "(attribute_not_exists(last_used_at) OR last_used_at < :stale)"
+                    "(attribute_not_exists(last_used_at) OR last_used_at <= :stale)"
                 ),
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
                 ExpressionAttributeValues={
