@@ -44,14 +44,16 @@ def test_an_invocation_holds_its_environment_and_every_function_sharing_state() 
 
 def test_only_functions_without_powertools_run_beside_the_others() -> None:
     functions = Environments()
-    assert sorted(OWN_STATE) == ["edge_redirect", "redirect"]
+    assert sorted(OWN_STATE) == ["authorizer", "edge_redirect", "redirect"]
     assert functions.turn("redirect") is not functions.turn("edge_redirect")
+    assert functions.turn("authorizer") is not functions.turn("create_url")
     assert functions.turn("create_url") is functions.turn("get_url")
     assert functions.turn("some_new_function") is functions.turn("create_url")
     # What makes that safe: neither module brings Powertools' process-wide state along.
     probe = (
         "import sys, functions.redirect.handler, functions.edge_redirect.handler\n"
-        "print(sorted(m for m in sys.modules if m.startswith('aws_lambda_powertools')))"
+        "import functions.authorizer.handler\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('aws_lambda_powertools', 'pydantic'))))"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
