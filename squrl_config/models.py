@@ -55,6 +55,10 @@ class FunctionsConfig(_Strict):
     get_url: FunctionSettings = FunctionSettings(timeout_seconds=5)
     # PATCH and DELETE /urls/{code}: one read and one transaction in the home region.
     update_url: FunctionSettings = FunctionSettings(timeout_seconds=10)
+    # /tokens and /me: DELETE /me and the export walk every link of an owner.
+    identity: FunctionSettings = FunctionSettings(timeout_seconds=29)
+    # Runs before every authenticated request: one GetItem or a cached JWKS check.
+    authorizer: FunctionSettings = FunctionSettings(timeout_seconds=5)
 
 
 # Lambda keeps this much of each region's account concurrency unreserved; reservations can only
@@ -122,6 +126,52 @@ class ApiConfig(_Strict):
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ValueError(f"{origin!r} is not '*' or a scheme://host[:port] origin")
         return origins
+
+
+class FederationProvider(_Strict):
+    """A SAML or OIDC identity provider of the user pool (docs/identity.md, "Federation")."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{3,32}$")
+    type: Literal["SAML", "OIDC"]
+    # SAML: the IdP's metadata document URL.
+    metadata_url: str | None = Field(None, pattern=r"^https://")
+    # OIDC: the issuer and the client squrl is registered as; the client secret is read from
+    # Secrets Manager at deploy time, never written into cdk.json.
+    issuer: str | None = Field(None, pattern=r"^https://")
+    client_id: str | None = None
+    client_secret_name: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> FederationProvider:
+        if self.type == "SAML" and not self.metadata_url:
+            raise ValueError(f"SAML provider {self.name!r} needs metadata_url")
+        if self.type == "OIDC" and not (self.issuer and self.client_id and self.client_secret_name):
+            raise ValueError(
+                f"OIDC provider {self.name!r} needs issuer, client_id and client_secret_name"
+            )
+        return self
+
+
+class IdentityConfig(_Strict):
+    """The Cognito user pool (home region) and the authorizer (docs/identity.md)."""
+
+    # The hosted UI's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`); by default
+    # `squrl-<env>-<account>`, unique per account.
+    domain_prefix: str | None = Field(None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    # Where the hosted UI may send the browser back to (the web app) and the CLI's loopback.
+    web_callback_urls: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8080/app/", "http://127.0.0.1:8080/app/"]
+    )
+    cli_callback_urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765/callback"])
+    mfa: Literal["OFF", "OPTIONAL", "REQUIRED"] = "OPTIONAL"
+    # Cognito threat protection (the Plus feature plan, billed per user): OFF, AUDIT or ENFORCED.
+    advanced_security: Literal["OFF", "AUDIT", "ENFORCED"] = "OFF"
+    # How long the authorizer trusts a looked-up token: a revoked token is refused within this.
+    token_cache_seconds: int = Field(60, ge=0, le=300)
+    federation: list[FederationProvider] = Field(default_factory=list)
+    # Migration: API key id -> user id (Cognito `sub`). A caller with a listed key acts as that
+    # user, so links created under the key id before section 8 can be claimed by the user.
+    key_owners: dict[str, str] = Field(default_factory=dict)
 
 
 class WafConfig(_Strict):
@@ -297,6 +347,7 @@ class EnvironmentConfig(_Strict):
     functions: FunctionsConfig = FunctionsConfig()
     concurrency: ConcurrencyConfig = ConcurrencyConfig()
     api: ApiConfig = ApiConfig()
+    identity: IdentityConfig = IdentityConfig()
     waf: WafConfig = WafConfig()
     dax: DaxConfig = DaxConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()

@@ -21,6 +21,11 @@ from cdk_constructs.core.links_table import (
     write_statements,
 )
 from cdk_constructs.core.squrl_function import SqurlFunction
+from cdk_constructs.identity.api_authorizer import (
+    ApiAuthorizer,
+    identity_environment,
+    pool_parameter_arn,
+)
 from cdk_constructs.observability.sources import ApiSource, FunctionSource, RegionSources
 from shared.contracts import names
 from shared.contracts import table as table_def
@@ -161,16 +166,32 @@ class ApiStack(SqurlStack):
                 iam.PolicyStatement(actions=["dax:GetItem"], resources=[dax.cluster_arn])
             )
 
+        identity = self._identity_function(config, common_env, table_name)
+        self.authorizer = ApiAuthorizer(
+            self,
+            "Authorizer",
+            config=config,
+            region=region,
+            table_name=table_name,
+            environment=common_env,
+            bearer_key=self.links_api.bearer_key,
+        )
+
         self.function_constructs = {
             "create_url": create_url,
             "get_url": get_url,
             "update_url": update_url,
             "redirect": redirect,
+            "identity": identity,
+            "authorizer": self.authorizer.function_construct,
         }
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
         }
-        self.links_api.add_routes(self.functions)
+        self.links_api.add_routes(
+            {k: v for k, v in self.functions.items() if k != "authorizer"},
+            self.authorizer.authorizer,
+        )
 
         stage = self.api.deployment_stage
         self.waf: RegionalWaf | None = None
@@ -198,6 +219,65 @@ class ApiStack(SqurlStack):
         CfnOutput(self, "ShortBaseUrl", value=short_base_url)
         if config.api_host:
             CfnOutput(self, "ApiHostUrl", value=f"https://{config.api_host}")
+
+    def _identity_function(
+        self, config: EnvironmentConfig, common_env: dict[str, str], table_name: str
+    ) -> SqurlFunction:
+        """/tokens and /me (docs/identity.md): tokens and the account, in the home region."""
+        identity = SqurlFunction(
+            self,
+            "Identity",
+            name="identity",
+            config=config,
+            settings=config.functions.identity,
+            environment={**common_env, **identity_environment(config)},
+            description="/tokens and /me: personal tokens, the export and erasure of an account",
+        )
+        arn = replica_arn(self, table_name, config.home_region)
+        statements = [
+            # Tokens (put, revoke, list), the account's links (read, tombstone, history) and
+            # their stats (deleted with a link): one item at a time or in transactions.
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                resources=[arn],
+            ),
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{arn}/index/{table_def.OWNER_INDEX}"]
+            ),
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"], resources=[pool_parameter_arn(self, config)]
+            ),
+            # DELETE /me removes the Cognito user; the pool's id is only known in the home
+            # region at deploy time, so the pool is named by the account's pools there.
+            iam.PolicyStatement(
+                actions=["cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"],
+                resources=[
+                    self.format_arn(
+                        service="cognito-idp",
+                        region=config.home_region,
+                        resource="userpool",
+                        resource_name="*",
+                    )
+                ],
+            ),
+        ]
+        for statement in statements:
+            identity.function.add_to_role_policy(statement)
+        acknowledge(
+            identity.function.role or identity.function,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cognito-idp:"
+            f"{config.home_region}:{config.account}:userpool/*]",
+            "The user pool lives in the home region's data stack; its id cannot be referenced "
+            "from every region's API stack, so erasure may act on the account's pools there, "
+            "for two user-management actions only.",
+        )
+        return identity
 
     @property
     def availability_zones(self) -> list[str]:

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from cdk_constructs.core.links_table import LinksTable
 from cdk_constructs.edge.invalidator import Invalidator
+from cdk_constructs.identity.user_pool import SqurlUserPool
 from cdk_constructs.observability.sources import FunctionSource, InvalidationSources
 from shared.contracts import names
 from squrl_config import EnvironmentConfig
@@ -41,6 +42,9 @@ class DataStack(SqurlStack):
             replica_regions=config.replica_regions,
             retain=config.retain_data,
         ).table
+        # The users (docs/identity.md): one pool per environment, in the home region, its ids
+        # published in SSM for every region's API.
+        self.user_pool = SqurlUserPool(self, "Identity", config=config)
         self.invalidator: Invalidator | None = None
         if config.edge.enabled:
             self.invalidator = Invalidator(self, "Invalidation", config=config, table=self.table)

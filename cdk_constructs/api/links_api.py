@@ -110,6 +110,14 @@ _GATEWAY_ERRORS = (
         "A valid x-api-key header is required.",
     ),
     _ErrorShape(apigw.ResponseType.WAF_FILTERED, "403", "Forbidden", "The request was blocked."),
+    # The authorizer refuses with a Deny (ACCESS_DENIED); a 401 would only come from an
+    # authorizer that failed to answer, and the spec's missing-credential status is 403.
+    _ErrorShape(
+        apigw.ResponseType.UNAUTHORIZED,
+        "403",
+        "Forbidden",
+        "A valid credential is required (Authorization: Bearer, or x-api-key).",
+    ),
     # API Gateway answers a route that does not exist with this type; there is no token auth.
     _ErrorShape(
         apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
@@ -191,7 +199,9 @@ class LinksApi(Construct):
             rest_api_name=f"squrl-{env_name}",
             description=f"squrl {env_name}: create, look up and redirect short links",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            # The authorizer names the usage key (docs/identity.md): the caller's x-api-key, or
+            # the bearer key for token and user callers, so x-api-key and Bearer both work.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # The account-level role lets the stage write execution (error) logs.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -263,6 +273,19 @@ class LinksApi(Construct):
         )
         self.usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
         self.usage_plan.add_api_key(self.api_key)
+        # Callers with a personal token or a Cognito JWT are metered under this key; each
+        # owner's own rate is the authorizer's and the functions' business (docs/identity.md).
+        # Not bound to the stage itself (the usage plan binds it): the authorizer names this key,
+        # and the stage's deployment waits for the authorizer, so a stage binding would be a
+        # dependency cycle.
+        self.bearer_key = apigw.ApiKey(
+            self,
+            "BearerUsageKey",
+            api_key_name=f"squrl-{env_name}-{Aws.REGION}-bearer",
+            description=f"squrl {env_name}: the usage key of token and user callers",
+        )
+        self.usage_plan.add_api_key(self.bearer_key)
+        self._authorizer: apigw.IAuthorizer | None = None
 
     @property
     def host(self) -> str:
@@ -280,8 +303,14 @@ class LinksApi(Construct):
         origins = self._settings.cors_allowed_origins
         return origins[0] if len(origins) == 1 else None
 
-    def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
-        """Every route of shared.contracts.routes.ROUTES, served by `functions[route.function]`."""
+    def add_routes(
+        self,
+        functions: Mapping[str, lambda_.IFunction],
+        authorizer: apigw.IAuthorizer | None = None,
+    ) -> None:
+        """Every route of shared.contracts.routes.ROUTES, served by `functions[route.function]`;
+        every authenticated one behind `authorizer`."""
+        self._authorizer = authorizer
         missing = sorted(set(routes.functions()) - set(functions))
         if missing:
             raise ValueError(f"no function given for the routes of {missing}")
@@ -332,14 +361,24 @@ class LinksApi(Construct):
             http_method,
             integration,
             api_key_required=True,
+            authorizer=self._authorizer,
+            authorization_type=apigw.AuthorizationType.CUSTOM if self._authorizer else None,
             request_validator=self.body_validator if validated else None,
             request_models={"application/json": self.create_model} if validated else None,
         )
-        _suppress_authorizer_rules(
-            method,
-            "Authenticated with an API key bound to a usage plan (docs/api.md section 2); squrl "
-            "has no user pool yet, and owners are identified by the key id.",
-        )
+        if self._authorizer is None:
+            _suppress_authorizer_rules(
+                method,
+                "Authenticated with an API key bound to a usage plan (docs/api.md section 2).",
+            )
+        else:
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                "The Lambda REQUEST authorizer verifies Cognito JWTs against the user pool's "
+                "JWKS, and also personal tokens and API keys, which a Cognito authorizer cannot "
+                "(docs/identity.md).",
+            )
         return method
 
     def _public(

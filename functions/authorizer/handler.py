@@ -31,12 +31,18 @@ config = settings()
 identity = identity_settings()
 
 
+def read_parameter(name: str, region: str) -> str:
+    client = boto3.client("ssm", region_name=region, config=CLIENT_CONFIG)
+    return str(client.get_parameter(Name=name)["Parameter"]["Value"])
+
+
 @lru_cache(maxsize=1)
 def authorizer() -> Authorizer:
     # Reads the local replica: a token made or revoked in the home region is seen here once
     # the global table has replicated it (about a second).
     client = boto3.client("dynamodb", region_name=config.region, config=CLIENT_CONFIG)
-    verifier = CognitoVerifier(identity.pool) if identity.pool else None
+    pool = identity.resolve_pool(read_parameter)
+    verifier = CognitoVerifier(pool) if pool else None
     return Authorizer(
         TokenStore(client, config.table_name),
         verifier,

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.identity import account, users
 from shared.identity.config import identity_settings
+from shared.identity.jwt import CognitoPool
 from shared.identity.tokens import TokenError, TokenStore
 from shared.links.api import (
     CLIENT_CONFIG,
@@ -40,9 +41,20 @@ def _tokens() -> TokenStore:
     return TokenStore(dynamodb(config.home_region), config.table_name)
 
 
+def _read_parameter(name: str, region: str) -> str:
+    client = boto3.client("ssm", region_name=region, config=CLIENT_CONFIG)
+    return str(client.get_parameter(Name=name)["Parameter"]["Value"])
+
+
+@lru_cache(maxsize=1)
+def _pool() -> CognitoPool | None:
+    return identity.resolve_pool(_read_parameter)
+
+
 @lru_cache(maxsize=1)
 def _cognito() -> Any:
-    region = identity.pool.region if identity.pool else config.home_region
+    pool = _pool()
+    region = pool.region if pool else config.home_region
     return boto3.client("cognito-idp", region_name=region, config=CLIENT_CONFIG)
 
 
@@ -114,8 +126,9 @@ def me() -> Response:
 @tracer.capture_method
 def export() -> Response:
     user = _me()
+    # Read in the home region, where every write lands: the export is complete at once.
     document = account.export(
-        dynamodb(config.region), config, _tokens(), user=user, now=time.time()
+        dynamodb(config.home_region), config, _tokens(), user=user, now=time.time()
     )
     # The audit line of the right of access (GDPR article 15): who, and how much.
     logger.info(
@@ -131,9 +144,10 @@ def export() -> Response:
 
 
 def _remove_user(owner_id: str) -> bool:
-    if identity.pool is None:
+    pool = _pool()
+    if pool is None:
         return False
-    return users.remove_user(_cognito(), identity.pool.pool_id, owner_id)
+    return users.remove_user(_cognito(), pool.pool_id, owner_id)
 
 
 @app.delete("/me")

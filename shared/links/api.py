@@ -107,7 +107,15 @@ def owner_id(app: APIGatewayRestResolver) -> str:
     owner = authorizer.get(CONTEXT_OWNER_ID) or context.identity.api_key_id
     if not owner:
         raise Forbidden()
+    if not authorizer.get(CONTEXT_OWNER_ID):
+        # Migration (docs/identity.md): an API key an operator mapped to a user acts as it.
+        return _key_owners().get(owner, owner)
     return owner
+
+
+@lru_cache(maxsize=1)
+def _key_owners() -> dict[str, str]:
+    return json.loads(os.environ.get("SQURL_KEY_OWNERS") or "{}")
 
 
 @dataclass(frozen=True)

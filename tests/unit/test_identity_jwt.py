@@ -144,7 +144,7 @@ def test_alg_none_and_hs256_are_refused(
     verifier: CognitoVerifier, signing_key: rsa.RSAPrivateKey
 ) -> None:
     good = sign(signing_key, claims())
-    head, body, signature = good.split(".")
+    _, body, signature = good.split(".")
     none = b64(json.dumps({"alg": "none", "kid": "k1"}).encode())
     with pytest.raises(InvalidToken, match="algorithm"):
         verifier.verify(f"{none}.{body}.")

@@ -1,0 +1,1 @@
+"""Identity: the Cognito user pool and the API authorizer (docs/identity.md)."""

@@ -1,0 +1,177 @@
+"""The environment's Cognito user pool, in the home region (docs/identity.md).
+
+Email sign-in, the hosted UI on a Cognito domain, one public app client for the web app and one
+for the CLI (authorization code grant; both are public clients without a secret, so PKCE is
+what protects their codes), the `admin` group, optional SAML/OIDC federation from cdk.json, MFA
+as configured. Its id and client ids are published in an SSM parameter of the home region,
+which every region's authorizer reads: an API stack in another region cannot reference them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy, SecretValue
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cdk_constructs.core.compliance import acknowledge
+from shared.contracts.auth import ADMIN_GROUP
+from squrl_config import EnvironmentConfig, FederationProvider
+
+_MFA = {"OFF": cognito.Mfa.OFF, "OPTIONAL": cognito.Mfa.OPTIONAL, "REQUIRED": cognito.Mfa.REQUIRED}
+_THREAT = {
+    "AUDIT": cognito.StandardThreatProtectionMode.AUDIT_ONLY,
+    "ENFORCED": cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+}
+OAUTH_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE]
+
+
+def pool_parameter_name(env_name: str) -> str:
+    """The SSM parameter (home region) holding `{"pool_id", "client_ids", "region"}`."""
+    return f"/squrl/{env_name}/identity/user-pool"
+
+
+class SqurlUserPool(Construct):
+    """Exposes `.pool`, `.web_client`, `.cli_client`, `.domain` and `.parameter`."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.identity
+        threat = _THREAT.get(settings.advanced_security)
+        self.pool = cognito.UserPool(
+            self,
+            "Pool",
+            user_pool_name=f"squrl-{config.name}",
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            sign_in_case_sensitive=False,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=_MFA[settings.mfa],
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False)
+            if settings.mfa != "OFF"
+            else None,
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS if threat else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=threat,
+            deletion_protection=config.retain_data,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        if settings.mfa != "REQUIRED":
+            acknowledge(
+                self.pool,
+                "AwsSolutions-COG2",
+                f"identity.mfa is {settings.mfa} for {config.name} in cdk.json: users may turn "
+                "on TOTP themselves; an operator sets REQUIRED where policy demands it.",
+            )
+        if threat is None:
+            acknowledge(
+                self.pool,
+                "AwsSolutions-COG3",
+                f"identity.advanced_security is OFF for {config.name} in cdk.json: threat "
+                "protection needs the Plus feature plan, billed per monthly active user.",
+            )
+            acknowledge(
+                self.pool,
+                "AwsSolutions-COG8",
+                f"identity.advanced_security is OFF for {config.name} in cdk.json: the Plus "
+                "feature plan is billed per monthly active user; AUDIT or ENFORCED selects it.",
+            )
+        self.domain = self.pool.add_domain(
+            "HostedUi",
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=settings.domain_prefix or f"squrl-{config.name}-{config.account}"
+            ),
+        )
+        providers = [self._federate(provider) for provider in settings.federation]
+        supported = [cognito.UserPoolClientIdentityProvider.COGNITO] + [
+            cognito.UserPoolClientIdentityProvider.custom(p.provider_name) for p in providers
+        ]
+        self.web_client = self._client("WebClient", "web", settings.web_callback_urls, supported)
+        self.cli_client = self._client("CliClient", "cli", settings.cli_callback_urls, supported)
+        for client in (self.web_client, self.cli_client):
+            for provider in providers:
+                client.node.add_dependency(provider)
+        cognito.CfnUserPoolGroup(
+            self,
+            "AdminGroup",
+            user_pool_id=self.pool.user_pool_id,
+            group_name=ADMIN_GROUP,
+            description="May read any link and change its status, to stop abuse",
+        )
+        self.parameter = ssm.StringParameter(
+            self,
+            "PoolParameter",
+            parameter_name=pool_parameter_name(config.name),
+            description="squrl user pool id and app client ids, read by every region's API",
+            string_value=json.dumps(
+                {
+                    "pool_id": self.pool.user_pool_id,
+                    "client_ids": [
+                        self.web_client.user_pool_client_id,
+                        self.cli_client.user_pool_client_id,
+                    ],
+                    "region": config.home_region,
+                }
+            ),
+        )
+
+    def _client(
+        self,
+        construct_id: str,
+        label: str,
+        callback_urls: list[str],
+        providers: list[cognito.UserPoolClientIdentityProvider],
+    ) -> cognito.UserPoolClient:
+        return self.pool.add_client(
+            construct_id,
+            user_pool_client_name=f"squrl-{label}",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=OAUTH_SCOPES,
+                callback_urls=callback_urls,
+                logout_urls=callback_urls,
+            ),
+            supported_identity_providers=providers,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+
+    def _federate(self, provider: FederationProvider) -> cognito.UserPoolIdentityProviderBase:
+        mapping = cognito.AttributeMapping(email=cognito.ProviderAttribute.other("email"))
+        if provider.type == "SAML":
+            return cognito.UserPoolIdentityProviderSaml(
+                self,
+                f"Saml{provider.name}",
+                user_pool=self.pool,
+                name=provider.name,
+                metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(
+                    provider.metadata_url or ""
+                ),
+                attribute_mapping=mapping,
+            )
+        return cognito.UserPoolIdentityProviderOidc(
+            self,
+            f"Oidc{provider.name}",
+            user_pool=self.pool,
+            name=provider.name,
+            issuer_url=provider.issuer or "",
+            client_id=provider.client_id or "",
+            client_secret_value=SecretValue.secrets_manager(provider.client_secret_name or ""),
+            scopes=["openid", "email"],
+            attribute_mapping=mapping,
+        )
