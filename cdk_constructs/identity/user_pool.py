@@ -43,7 +43,8 @@ class SqurlUserPool(Construct):
         self.pool = cognito.UserPool(
             self,
             "Pool",
-            user_pool_name=f"squrl-{config.name}",
+            # No fixed name: a pool kept by a teardown (retain_data) must not be mistaken for
+            # the next deploy's (docs/identity.md, "Teardown").
             self_sign_up_enabled=True,
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
@@ -151,7 +152,7 @@ class SqurlUserPool(Construct):
             refresh_token_validity=Duration.days(30),
         )
 
-    def _federate(self, provider: FederationProvider) -> cognito.UserPoolIdentityProviderBase:
+    def _federate(self, provider: FederationProvider) -> cognito.IUserPoolIdentityProvider:
         mapping = cognito.AttributeMapping(email=cognito.ProviderAttribute.other("email"))
         if provider.type == "SAML":
             return cognito.UserPoolIdentityProviderSaml(
@@ -171,7 +172,11 @@ class SqurlUserPool(Construct):
             name=provider.name,
             issuer_url=provider.issuer or "",
             client_id=provider.client_id or "",
-            client_secret_value=SecretValue.secrets_manager(provider.client_secret_name or ""),
+            # A dynamic reference resolved by CloudFormation at deploy time: the template holds
+            # the secret's name, never its value.
+            client_secret=SecretValue.secrets_manager(
+                provider.client_secret_name or ""
+            ).unsafe_unwrap(),
             scopes=["openid", "email"],
             attribute_mapping=mapping,
         )

@@ -49,6 +49,12 @@ def test_routes_and_api_keys(synth, env, region):
         ("GET", "/{code}"): (False, "redirect"),
         ("HEAD", "/{code}"): (False, "redirect"),
         ("GET", "/health"): (False, "redirect"),
+        ("POST", "/tokens"): (True, "identity"),
+        ("GET", "/tokens"): (True, "identity"),
+        ("DELETE", "/tokens/{id}"): (True, "identity"),
+        ("GET", "/me"): (True, "identity"),
+        ("GET", "/me/export"): (True, "identity"),
+        ("DELETE", "/me"): (True, "identity"),
     }
     assert set(routes) == set(expected)
     template = api(synth, env, region)
@@ -136,8 +142,11 @@ def test_usage_plan_and_key_follow_config(synth, env):
         "BurstLimit": config.api.throttle_burst_limit,
     }
     assert plan["Quota"] == {"Limit": config.api.quota_limit, "Period": config.api.quota_period}
-    only(template, "AWS::ApiGateway::ApiKey")
-    only(template, "AWS::ApiGateway::UsagePlanKey")
+    # The clients' key and the key bearer callers are metered under (docs/identity.md).
+    keys = resources(template, "AWS::ApiGateway::ApiKey")
+    assert len(keys) == 2
+    plan_keys = resources(template, "AWS::ApiGateway::UsagePlanKey").values()
+    assert {key["Properties"]["KeyId"]["Ref"] for key in plan_keys} == set(keys)
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
@@ -361,6 +370,10 @@ def test_cors_preflight_lists_configured_origins(synth):
         "/urls/{code}",
         "/urls/{code}/stats",
         "/urls/{code}/history",
+        "/tokens",
+        "/tokens/{id}",
+        "/me",
+        "/me/export",
     }
     (origin,) = config.api.cors_allowed_origins
     for props in preflights.values():

@@ -32,7 +32,14 @@ def test_stacks_expose_what_later_stacks_need(synth):
     prod = synth.environments["prod"]
     assert prod.home_data.table is not None
     for api in prod.api.values():
-        assert set(api.functions) == {"create_url", "get_url", "update_url", "redirect"}
+        assert set(api.functions) == {
+            "create_url",
+            "get_url",
+            "update_url",
+            "redirect",
+            "identity",
+            "authorizer",
+        }
         assert api.api is not None and api.table is not None
 
 

@@ -22,6 +22,7 @@ PACKAGED = [
     "click_lake",
     "create_url",
     "get_url",
+    "identity",
     "invalidator",
     "update_url",
 ]
