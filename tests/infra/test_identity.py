@@ -165,3 +165,55 @@ def test_one_user_pool_in_the_home_region_with_web_and_cli_clients(synth, env):
     parameter = only(template, "AWS::SSM::Parameter")["Properties"]
     assert parameter["Name"] == f"/squrl/{env}/identity/user-pool"
     assert "client_ids" in json.dumps(parameter["Value"])
+
+
+def test_federation_and_threat_protection_from_cdk_json(tmp_path):
+    from aws_cdk import assertions
+
+    from app import build_app
+    from squrl_config import ENV_SELECTOR_KEY
+    from tests.infra.conftest import cdk_json_context
+
+    context = cdk_json_context()
+    dev = context["squrl"]["environments"]["dev"]
+    dev["identity"] = {
+        "advanced_security": "ENFORCED",
+        "mfa": "REQUIRED",
+        "federation": [
+            {"name": "Corp", "type": "SAML", "metadata_url": "https://idp.example.com/m.xml"},
+            {
+                "name": "Google",
+                "type": "OIDC",
+                "issuer": "https://accounts.google.com",
+                "client_id": "abc.apps.googleusercontent.com",
+                "client_secret_name": "squrl/dev/google",
+            },
+        ],
+    }
+    context[ENV_SELECTOR_KEY] = "dev"
+    _, environments = build_app(context, outdir=str(tmp_path))
+    stack = environments[0].home_data
+    template = assertions.Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "MfaConfiguration": "ON",
+            "UserPoolTier": "PLUS",
+            "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolIdentityProvider", {"ProviderName": "Corp", "ProviderType": "SAML"}
+    )
+    oidc = template.find_resources(
+        "AWS::Cognito::UserPoolIdentityProvider", {"Properties": {"ProviderType": "OIDC"}}
+    )
+    (provider,) = oidc.values()
+    secret = json.dumps(provider["Properties"]["ProviderDetails"]["client_secret"])
+    # The template names the secret; CloudFormation resolves it at deploy time.
+    assert "resolve:secretsmanager:squrl/dev/google" in secret
+    providers = set(template.find_resources("AWS::Cognito::UserPoolIdentityProvider"))
+    for client in template.find_resources("AWS::Cognito::UserPoolClient").values():
+        offered = client["Properties"]["SupportedIdentityProviders"]
+        assert "COGNITO" in offered
+        assert {p["Ref"] for p in offered if isinstance(p, dict)} == providers
