@@ -218,3 +218,22 @@ def test_one_user_is_one_owner_through_two_regions(dynamodb: Any) -> None:
     built["requestContext"]["identity"]["apiKeyId"] = "another-regions-key-id"
     built["requestContext"]["authorizer"] = in_virginia
     assert get_module.handler(built, context())["statusCode"] == 200
+
+
+def test_a_mapped_api_key_acts_as_its_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.links import api
+
+    # Migration (docs/identity.md): identity.key_owners maps an API key id to a user id.
+    monkeypatch.setenv("SQURL_KEY_OWNERS", '{"key-id-1": "user-1"}')
+    api._key_owners.cache_clear()
+    try:
+        _, link = call("POST", "/urls", user("user-1"), {"original_url": "https://m.example/"})
+        by_key = event("GET", f"/urls/{link['short_code']}", owner="key-id-1")
+        by_key["requestContext"]["authorizer"] = Authorizer.api_key("the-key-value").context()
+        assert get_module.handler(by_key, context())["statusCode"] == 200
+        unmapped = event("GET", f"/urls/{link['short_code']}", owner="key-id-2")
+        unmapped["requestContext"]["authorizer"] = Authorizer.api_key("other").context()
+        assert get_module.handler(unmapped, context())["statusCode"] == 404
+    finally:
+        monkeypatch.delenv("SQURL_KEY_OWNERS")
+        api._key_owners.cache_clear()
