@@ -38,8 +38,14 @@ from shared.identity.tokens import TokenRecord, TokenStore, token_hash
 logger = logging.getLogger(__name__)
 
 # Failed authentications per source address: past MAX_FAILURES within FAILURE_WINDOW_SECONDS,
+# personal tokens from that address are refused without a lookup, except tokens this instance
+# has seen valid within KNOWN_GOOD_SECONDS (a guesser is stopped, a known caller behind the same
+# address is not). JWTs (checked locally, no lookup) and API keys (checked by API Gateway) are
+# not affected.
 # every credential from that address is refused until the window has passed.
-MAX_FAILURES = 20
+MAX_FAILURES = 100
+KNOWN_GOOD_SECONDS = 600
+MAX_KNOWN_GOOD = 10_000
 FAILURE_WINDOW_SECONDS = 60
 MAX_TRACKED_SOURCES = 10_000
 # How long a looked-up token is trusted without reading it again (in AWS; 0 locally, so a
@@ -152,13 +158,14 @@ class Authorizer:
         self.clock = clock
         self.cache = TokenCache(cache_seconds)
         self.limiter = limiter or FailureLimiter()
+        self._known_good: OrderedDict[str, float] = OrderedDict()
 
     def decide(self, headers: Mapping[str, str] | None, source: str = "") -> Decision:
         lowered = {k.lower(): v for k, v in (headers or {}).items() if isinstance(v, str)}
-        if self.limiter.blocked(source):
+        credential = bearer(lowered.get("authorization"))
+        if credential is not None and self._held_back(credential, source):
             logger.info("authorization refused: too many failures from this source")
             return REFUSED
-        credential = bearer(lowered.get("authorization"))
         if credential is not None:
             decision = self._bearer(credential)
         elif lowered.get("x-api-key"):
@@ -168,6 +175,19 @@ class Authorizer:
         if not decision.allowed:
             self.limiter.fail(source)
         return decision
+
+    def _held_back(self, credential: str, source: str) -> bool:
+        """A token from a source past the failure limit that this instance has not seen valid."""
+        if not credential.startswith(TOKEN_PREFIX) or not self.limiter.blocked(source):
+            return False
+        seen = self._known_good.get(token_hash(credential))
+        return seen is None or seen + KNOWN_GOOD_SECONDS <= self.clock()
+
+    def _remember_good(self, digest: str) -> None:
+        self._known_good[digest] = self.clock()
+        self._known_good.move_to_end(digest)
+        while len(self._known_good) > MAX_KNOWN_GOOD:
+            self._known_good.popitem(last=False)
 
     @staticmethod
     def api_key(value: str) -> Decision:
@@ -192,6 +212,7 @@ class Authorizer:
                 self.cache.put(record)
         if record is None or not record.usable(now):
             return REFUSED
+        self._remember_good(record.digest)
         try:
             self.tokens.touch(record, now)
         except Exception:

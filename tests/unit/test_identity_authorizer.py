@@ -138,19 +138,29 @@ def test_the_token_cache_is_capped_at_300_seconds(
     assert make(store, key, cache_seconds=3600).cache.seconds == 300
 
 
-def test_repeated_failures_from_one_source_are_refused_for_a_while(
+def test_repeated_failures_from_one_source_hold_back_unseen_tokens_for_a_while(
     store: TokenStore, key: rsa.RSAPrivateKey
 ) -> None:
     clock = [0.0]
     authorizer = make(store, key, limiter=FailureLimiter(clock=lambda: clock[0]))
-    _, secret = store.create("user-1", "ci", SCOPES, 1, NOW)
+    _, known = store.create("user-1", "known", SCOPES, 1, NOW)
+    _, fresh = store.create("user-1", "fresh", SCOPES, 1, NOW)
+    assert authorizer.decide(bearer(known), "203.0.113.9").allowed
     for _ in range(MAX_FAILURES):
         assert not authorizer.decide(bearer("squrl_" + "B" * 43), "203.0.113.9").allowed
-    # Now even a good token from that source is refused; another source is not affected.
-    assert not authorizer.decide(bearer(secret), "203.0.113.9").allowed
-    assert authorizer.decide(bearer(secret), "203.0.113.10").allowed
+    # Past the limit, a token never seen valid is refused without a lookup from that source;
+    # one seen valid, a JWT, and every other source are not affected.
+    reads = []
+    original = store.find
+    store.find = lambda credential, **kw: reads.append(1) or original(credential, **kw)  # type: ignore[method-assign]
+    assert not authorizer.decide(bearer(fresh), "203.0.113.9").allowed
+    assert not authorizer.decide(bearer("squrl_" + "D" * 43), "203.0.113.9").allowed
+    assert reads == []
+    assert authorizer.decide(bearer(known), "203.0.113.9").allowed
+    assert authorizer.decide(bearer(sign(key, claims())), "203.0.113.9").allowed
+    assert authorizer.decide(bearer(fresh), "203.0.113.10").allowed
     clock[0] += 61
-    assert authorizer.decide(bearer(secret), "203.0.113.9").allowed
+    assert authorizer.decide(bearer(fresh), "203.0.113.9").allowed
 
 
 def test_no_credential_in_any_log_line(
