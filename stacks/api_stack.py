@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import CfnOutput
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -107,6 +109,8 @@ class ApiStack(SqurlStack):
                 names.click_stream_name(config.name) if config.analytics.enabled else ""
             ),
             "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
+            # Migration (docs/identity.md): API key ids that act as users.
+            "SQURL_KEY_OWNERS": json.dumps(config.identity.key_owners, sort_keys=True),
         }
         create_url = SqurlFunction(
             self,

@@ -11,7 +11,6 @@ x-api-key as the usage key (API Gateway still checks it), or the bearer usage ke
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from aws_cdk import Duration, Stack
@@ -40,7 +39,6 @@ def identity_environment(config: EnvironmentConfig) -> dict[str, str]:
         "SQURL_USER_POOL_PARAMETER": pool_parameter_name(config.name),
         "SQURL_USER_POOL_REGION": config.home_region,
         "SQURL_AUTH_CACHE_SECONDS": str(config.identity.token_cache_seconds),
-        "SQURL_KEY_OWNERS": json.dumps(config.identity.key_owners, sort_keys=True),
     }
 
 

@@ -217,3 +217,12 @@ def test_federation_and_threat_protection_from_cdk_json(tmp_path):
         offered = client["Properties"]["SupportedIdentityProviders"]
         assert "COGNITO" in offered
         assert {p["Ref"] for p in offered if isinstance(p, dict)} == providers
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_every_api_function_knows_the_key_owner_mapping(synth, env, region):
+    template = api(synth, env, region)
+    expected = json.dumps(synth.config.environments[env].identity.key_owners, sort_keys=True)
+    for suffix in ("-create-url", "-get-url", "-update-url", "-identity"):
+        variables = function_by_name(template, suffix)["Environment"]["Variables"]
+        assert variables["SQURL_KEY_OWNERS"] == expected, suffix
