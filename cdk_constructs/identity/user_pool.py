@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy, SecretValue
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -109,6 +109,16 @@ class SqurlUserPool(Construct):
             group_name=ADMIN_GROUP,
             description="May read any link and change its status, to stop abuse",
         )
+        # What a client needs to sign in (the web app's build, `squrl login`): no exports, so
+        # nothing in another stack is pinned to them.
+        hosted_ui = self.domain.base_url()
+        for name, value in (
+            ("UserPoolId", self.pool.user_pool_id),
+            ("WebClientId", self.web_client.user_pool_client_id),
+            ("CliClientId", self.cli_client.user_pool_client_id),
+            ("HostedUiUrl", hosted_ui),
+        ):
+            CfnOutput(self, name, value=value)
         self.parameter = ssm.StringParameter(
             self,
             "PoolParameter",
@@ -122,6 +132,7 @@ class SqurlUserPool(Construct):
                         self.cli_client.user_pool_client_id,
                     ],
                     "region": config.home_region,
+                    "hosted_ui": hosted_ui,
                 }
             ),
         )
