@@ -5,6 +5,7 @@ GET /urls/{code}/qr (its short URL as a QR code); and the public GET /openapi.js
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -81,6 +82,24 @@ def get_link_qr(code: str) -> Response:
     return Response(
         status_code=200, content_type=image.content_type, body=body, headers=headers
     )
+
+
+@app.get("/openapi.json")
+def get_openapi() -> Response:
+    # Public: this document only describes the API. Built once per execution environment.
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=_openapi_text(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@lru_cache(maxsize=1)
+def _openapi_text() -> str:
+    from shared.links import openapi  # only this route needs the generator
+
+    return openapi.document_text()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
