@@ -77,7 +77,10 @@ _REFINED = {
     "redirect_type": {"enum": list(REDIRECT_STATUSES)},
     "original_url": {
         "minLength": 1,
+        "format": "uri",
+        "pattern": "^https?://",
         "description": "An absolute http(s) URL (docs/api.md section 3); stored normalized.",
+        "examples": ["https://example.com/a/long/path?utm_source=newsletter"],
     },
     "expires_at": {"format": "date-time"},
 }
