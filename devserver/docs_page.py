@@ -20,7 +20,8 @@ header h1{margin:0;font-size:1.3rem}
 header p{margin:.3rem 0 0;color:#c9d1d9}
 main{max-width:60rem;margin:0 auto;padding:1rem}
 label.key{display:block;margin:1rem 0}
-input,textarea{font:13px ui-monospace,monospace;padding:.3rem;border:1px solid #aab;border-radius:4px}
+input,textarea{font:13px ui-monospace,monospace;padding:.3rem;border:1px solid #aab;
+border-radius:4px}
 textarea{width:100%;min-height:5rem;box-sizing:border-box}
 h2{margin:1.5rem 0 .5rem;text-transform:capitalize}
 details{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.4rem 0}

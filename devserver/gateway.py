@@ -199,7 +199,9 @@ class Gateway:
         origins = [o for o in origins if o]
         resource = resource_for(path)
         methods = [
-            route.method for route in ROUTES if route.api_key_required and route.resource == resource
+            route.method
+            for route in ROUTES
+            if route.api_key_required and route.resource == resource
         ]
         if not origins or not methods:
             return None

@@ -79,9 +79,7 @@ def get_link_qr(code: str) -> Response:
     # Bytes are sent base64-encoded; API Gateway turns them back into bytes for the binary
     # media type image/png. SVG is text and travels as such.
     body = image.body if query.format == "png" else image.body.decode("utf-8")
-    return Response(
-        status_code=200, content_type=image.content_type, body=body, headers=headers
-    )
+    return Response(status_code=200, content_type=image.content_type, body=body, headers=headers)
 
 
 @app.get("/openapi.json")

@@ -38,9 +38,7 @@ def create_each(
             if new.custom_code is None and new in made:
                 results.append({"status": 200, "link": made[new]})
                 continue
-            status, link = service.create_prepared(
-                client, config, new, owner_id=owner_id, now=now
-            )
+            status, link = service.create_prepared(client, config, new, owner_id=owner_id, now=now)
         except SqurlError as error:
             results.append({"status": error.status, "error": error.body()})
             continue

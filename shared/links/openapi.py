@@ -162,9 +162,7 @@ LINK_FOLLOW_UPS = {
     "GetLinkQr": _link_to("getLinkQr"),
 }
 
-_CREATED = Body(
-    "Created.", Link, headers=("Location", REPLAYED_HEADER), links=LINK_FOLLOW_UPS
-)
+_CREATED = Body("Created.", Link, headers=("Location", REPLAYED_HEADER), links=LINK_FOLLOW_UPS)
 _REUSED = Body(
     "The caller's existing link for the same URL and options (deduplication).",
     Link,

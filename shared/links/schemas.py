@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.links.models import BulkCreateRequest, CreateLinkRequest, MAX_BULK_ITEMS
+from shared.links.models import MAX_BULK_ITEMS, BulkCreateRequest, CreateLinkRequest
 
 LinkStatus = Literal["active", "disabled", "expired"]
 

@@ -141,9 +141,12 @@ def test_undeclared_methods_on_declared_paths_are_405_with_allow(synth, env, reg
         assert body["error"] == "MethodNotAllowed"
         (method_response,) = props["MethodResponses"]
         assert method_response["StatusCode"] == "405"
-    assert any_methods["/{code}"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
-        "method.response.header.Allow"
-    ] == "'GET, HEAD'"
+    assert (
+        any_methods["/{code}"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+            "method.response.header.Allow"
+        ]
+        == "'GET, HEAD'"
+    )
 
 
 def test_cors_preflights_stay_explicit_beside_any(synth):

@@ -152,9 +152,9 @@ def test_an_idempotency_key_replays_the_whole_answer(dynamodb: Any) -> None:
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert len(links(dynamodb)) == 1
-    other = bulk({"items": [{"original_url": "https://i.example/2"}]}, headers={
-        "Idempotency-Key": "bulk-1"
-    })
+    other = bulk(
+        {"items": [{"original_url": "https://i.example/2"}]}, headers={"Idempotency-Key": "bulk-1"}
+    )
     assert other.status == 422
     assert other.error == "IdempotencyKeyReused"
     assert len(links(dynamodb)) == 1

@@ -99,7 +99,7 @@ def test_a_higher_ecc_level_draws_more_modules() -> None:
 )
 def test_a_bad_parameter_is_a_400_naming_it(query: str, field: str, reason: str) -> None:
     link = make("https://qr.example/bad")
-    status, headers, body = qr(link["short_code"], query)
+    status, _, body = qr(link["short_code"], query)
     assert status == 400
     error = json.loads(body)
     assert error["error"] == "ValidationError"
