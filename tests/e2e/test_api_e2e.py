@@ -157,7 +157,10 @@ def test_dedup_over_http(squrl: LocalServer) -> None:
     assert again.json() == first.json()
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/urls/abc"), ("GET", "/a/b"), ("GET", "/")])
+# (A method a declared path lacks is 405 instead: tests/e2e/test_devsurface_e2e.py.)
+@pytest.mark.parametrize(
+    ("method", "path"), [("PUT", "/urls/abc/nope"), ("GET", "/a/b"), ("GET", "/")]
+)
 def test_unknown_route_is_the_404_of_an_unknown_code(
     squrl: LocalServer, method: str, path: str
 ) -> None:
