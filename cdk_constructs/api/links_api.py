@@ -101,6 +101,17 @@ BULK_CREATE_SCHEMA = apigw.JsonSchema(
 )
 
 
+# Request body types whose body the 405 mock replaces with its own template.
+_MOCKED_BODY_TYPES = (
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/xml",
+    "text/csv",
+)
+
+
 def method_not_allowed_body() -> str:
     """The 405 body of the ANY methods: the spec's error shape, naming the method asked."""
     return json.dumps(
@@ -372,10 +383,12 @@ class LinksApi(Construct):
             "ANY",
             apigw.MockIntegration(
                 # The only integration response has no selection pattern, so it is the answer
-                # to whatever the mock returns, for a body of any type (no 415 for a type the
-                # template does not name).
+                # to whatever the mock returns. A body of the common types is replaced by the
+                # template; any other passes (WHEN_NO_MATCH, not a 415 for an unnamed type).
                 passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_MATCH,
-                request_templates={"application/json": '{"statusCode": 405}'},
+                request_templates={
+                    content_type: '{"statusCode": 405}' for content_type in _MOCKED_BODY_TYPES
+                },
                 integration_responses=[
                     apigw.IntegrationResponse(
                         status_code="405",

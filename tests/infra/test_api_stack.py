@@ -132,6 +132,7 @@ def test_undeclared_methods_on_declared_paths_are_405_with_allow(synth, env, reg
         assert props.get("AuthorizationType", "NONE") == "NONE", path
         integration = props["Integration"]
         assert integration["Type"] == "MOCK", path
+        assert integration["RequestTemplates"]["application/json"] == '{"statusCode": 405}'
         (answer,) = integration["IntegrationResponses"]
         assert answer["StatusCode"] == "405" and "SelectionPattern" not in answer, path
         allow = answer["ResponseParameters"]["method.response.header.Allow"]
