@@ -31,6 +31,10 @@ CHECKS = (
     "status_code_conformance",
     "content_type_conformance",
     "response_schema_conformance",
+    "response_headers_conformance",
+    # A method the document does not list is 405 with an Allow header naming the listed ones.
+    "unsupported_method",
+    "allow_header_conformance",
 )
 EXAMPLES_PER_OPERATION = 30
 # The stateful links the document declares from a created link (POST /urls, POST /create: 201
