@@ -26,7 +26,7 @@ SYNTH_INPUTS := app.py cdk.json requirements.lock $(shell git ls-files stacks cd
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help install dev test test-unit test-oldest test-infra test-e2e lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
+.PHONY: help install dev openapi test test-unit test-oldest test-infra test-e2e lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ install: $(VENV)/.installed node_modules/.installed ## Install Python (venv) and
 
 dev: $(VENV)/.installed ## Run squrl locally on http://127.0.0.1:$${SQURL_PORT:-8080} (ARGS=--fresh starts empty)
 	$(PY) -m devserver $(ARGS)
+
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the route table and the models
+	$(PY) -m tools.openapi
 
 test: install ## Run every test (unit, handlers, infrastructure, end-to-end)
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from devserver.environments import Environments
 from devserver.lambda_shapes import Handler, LambdaContext, ProxyResult, error_result
 from shared.contracts.auth import CONTEXT_OWNER_ID, CONTEXT_PRINCIPAL
-from shared.contracts.http import CORS_ALLOW_HEADERS
+from shared.contracts.http import CORS_ALLOW_HEADERS, METHOD_NOT_ALLOWED
 from shared.contracts.routes import ROUTES, Route
 from shared.identity.authorizer import bearer
 from shared.redirect.answer import not_found
@@ -50,6 +50,40 @@ REFUSED = "A valid credential is required (Authorization: Bearer, or x-api-key).
 def route_pattern(route: Route) -> re.Pattern[str]:
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.resource))
     return re.compile(f"^{regex}$")
+
+
+def _specificity(resource: str) -> tuple[bool, ...]:
+    return tuple(not part.startswith("{") for part in resource.strip("/").split("/"))
+
+
+def resource_for(path: str) -> str | None:
+    """The declared resource API Gateway routes `path` to: of those whose pattern matches, the
+    one with literal segments where the others have parameters (`/urls/bulk` before
+    `/urls/{code}`), whatever the method."""
+    resources = {route.resource for route in ROUTES if route_pattern(route).match(path)}
+    return max(resources, key=_specificity, default=None)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods declared on the resource `path` routes to; empty for an undeclared path."""
+    resource = resource_for(path)
+    return sorted({route.method for route in ROUTES if route.resource == resource})
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> ProxyResult:
+    """What the API stack's ANY method (a MOCK integration) answers for an undeclared method on
+    a declared path: 405 with `Allow` and the spec's error body (docs/api.md section 9)."""
+    listed = allow_header(allowed)
+    return error_result(
+        405,
+        METHOD_NOT_ALLOWED,
+        f"{method} is not allowed here; allowed: {listed}.",
+        {"Allow": listed},
+    )
+
+
+def allow_header(allowed: list[str]) -> str:
+    return ", ".join(allowed)
 
 
 class TokenBucket:
@@ -152,9 +186,11 @@ class Gateway:
         return bucket
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        resource = resource_for(path)
         for route in ROUTES:
-            found = route_pattern(route).match(path)
-            if found and route.method == method:
+            if route.resource == resource and route.method == method:
+                found = route_pattern(route).match(path)
+                assert found is not None
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
@@ -169,6 +205,8 @@ class Gateway:
             preflight = self.preflight(path, lowered.get("origin"))
             if preflight is not None:
                 return preflight
+        if matched is None and (allowed := allowed_methods(path)):
+            return method_not_allowed(method, allowed)
         if matched is None:
             # What the deployed API answers for a path no resource has (the gateway's
             # MISSING_AUTHENTICATION_TOKEN, mapped to 404): the same page as an unknown code.
@@ -205,10 +243,11 @@ class Gateway:
         API has no OPTIONS method: no allowed origins, or a path no keyed route serves."""
         origins = [o.strip() for o in os.environ.get("SQURL_CORS_ORIGINS", "").split(",")]
         origins = [o for o in origins if o]
+        resource = resource_for(path)
         methods = [
             route.method
             for route in ROUTES
-            if route.api_key_required and route_pattern(route).match(path)
+            if route.api_key_required and route.resource == resource
         ]
         if not origins or not methods:
             return None

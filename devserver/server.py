@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from devserver.click_stream import LocalClickStream
+from devserver.docs_page import DOCS_PATH, docs_page
 from devserver.edge import Front, LocalCloudFront
 from devserver.emulator import Emulator, data_dir_from_environment, fresh_from_environment
 from devserver.environments import Environments
@@ -161,6 +162,14 @@ class LocalSqurl:
     def _answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> ProxyResult:
+        if method in ("GET", "HEAD") and target.partition("?")[0] == DOCS_PATH:
+            # The local server's own page (docs is a reserved code): not part of the API.
+            page = docs_page()
+            return ProxyResult(
+                200,
+                {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"},
+                page,
+            )
         return self.front.handle(method, target, headers, body, source_ip)
 
     @property
@@ -200,6 +209,7 @@ Data is kept in {local.data_dir} (--fresh or SQURL_FRESH=1 starts empty).
   user: {local.user_id} ({local.user_email})
   token: {local.token}
   web app, signed in: {local.url}/app/#token={local.token}
+  API reference: {local.url}/docs  (OpenAPI document: {local.url}/openapi.json)
 
   curl -s -X POST {local.url}/urls \\
        -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\

@@ -16,11 +16,15 @@ from constructs import Construct
 from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.log_retention import log_retention
 from shared.contracts import routes
-from shared.contracts.http import CORS_ALLOW_HEADERS, REDIRECT_STATUSES
+from shared.contracts.http import CORS_ALLOW_HEADERS, METHOD_NOT_ALLOWED, REDIRECT_STATUSES
 from squrl_config import ApiConfig
 
-# The function whose routes take the create body.
+# The function whose routes take the create body, and the resource of its bulk form.
 CREATE_FUNCTION = "create_url"
+BULK_RESOURCE = "/urls/bulk"
+# Answers API Gateway sends as binary: it decodes a function's base64 body of these types when
+# the request's Accept names one (GET /urls/{code}/qr?format=png). SVG travels as text.
+BINARY_MEDIA_TYPES = ("image/png",)
 
 # Access log fields. Chosen for debugging, latency and abuse work without personal data:
 # no source IP, no user agent, no caller/user identity. The API key id is an operator-issued
@@ -76,6 +80,47 @@ CREATE_URL_SCHEMA = apigw.JsonSchema(
         ),
     },
 )
+
+
+# The bulk envelope as the gateway checks it: 1..100 objects. Each item is a create body that
+# the function checks on its own, answering that item's problem in its result (section 9).
+BULK_CREATE_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="BulkCreateUrls",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["items"],
+    additional_properties=False,
+    properties={
+        "items": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            min_items=1,
+            max_items=100,
+            items=apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT),
+        ),
+    },
+)
+
+
+# Request body types whose body the 405 mock replaces with its own template.
+_MOCKED_BODY_TYPES = (
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/xml",
+    "text/csv",
+)
+
+
+def method_not_allowed_body() -> str:
+    """The 405 body of the ANY methods: the spec's error shape, naming the method asked."""
+    return json.dumps(
+        {
+            "error": METHOD_NOT_ALLOWED,
+            "message": "$context.httpMethod is not allowed on this path; see the Allow header.",
+            "details": None,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -202,6 +247,7 @@ class LinksApi(Construct):
             # The authorizer names the usage key (docs/identity.md): the caller's x-api-key, or
             # the bearer key for token and user callers, so x-api-key and Bearer both work.
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             # The account-level role lets the stage write execution (error) logs.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -239,6 +285,12 @@ class LinksApi(Construct):
             model_name="CreateUrl",
             content_type="application/json",
             schema=CREATE_URL_SCHEMA,
+        )
+        self.bulk_model = self.rest_api.add_model(
+            "BulkCreateUrlsModel",
+            model_name="BulkCreateUrls",
+            content_type="application/json",
+            schema=BULK_CREATE_SCHEMA,
         )
         for shape in _GATEWAY_ERRORS:
             headers = {"Content-Type": "'application/json'"}
@@ -331,8 +383,8 @@ class LinksApi(Construct):
                 self._resource(route.resource),
                 route.method,
                 integrations[route.function],
-                # Create bodies are checked against the CreateUrl model before the function runs.
-                validated=route.function == CREATE_FUNCTION,
+                # Create bodies are checked against their model before the function runs.
+                model=self._body_model(route),
             )
         preflight_methods: dict[str, list[str]] = {}
         for route in keyed:
@@ -341,6 +393,57 @@ class LinksApi(Construct):
             self._cors(self._resource(path), allowed_methods)
         for route in public:
             self._public(self._resource(route.resource), route.method, integrations[route.function])
+        declared: dict[str, set[str]] = {}
+        for route in routes.ROUTES:
+            declared.setdefault(route.resource, set()).add(route.method)
+        for path, declared_methods in declared.items():
+            self._method_not_allowed(self._resource(path), sorted(declared_methods))
+
+    def _body_model(self, route: routes.Route) -> apigw.IModel | None:
+        if route.function != CREATE_FUNCTION:
+            return None
+        return self.bulk_model if route.resource == BULK_RESOURCE else self.create_model
+
+    def _method_not_allowed(self, resource: apigw.IResource, allowed: Sequence[str]) -> None:
+        """An ANY method answering 405 with `Allow` (a MOCK: no function runs). API Gateway
+        prefers a resource's explicit methods, OPTIONS preflights included, over ANY."""
+        allow = f"'{', '.join(allowed)}'"
+        method = resource.add_method(
+            "ANY",
+            apigw.MockIntegration(
+                # The only integration response has no selection pattern, so it is the answer
+                # to whatever the mock returns. A body of the common types is replaced by the
+                # template; any other passes (WHEN_NO_MATCH, not a 415 for an unnamed type).
+                passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_MATCH,
+                request_templates={
+                    content_type: '{"statusCode": 405}' for content_type in _MOCKED_BODY_TYPES
+                },
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code="405",
+                        response_parameters={
+                            "method.response.header.Allow": allow,
+                            "method.response.header.Content-Type": "'application/json'",
+                        },
+                        response_templates={"application/json": method_not_allowed_body()},
+                    )
+                ],
+            ),
+            method_responses=[
+                apigw.MethodResponse(
+                    status_code="405",
+                    response_parameters={
+                        "method.response.header.Allow": True,
+                        "method.response.header.Content-Type": True,
+                    },
+                )
+            ],
+        )
+        _suppress_authorizer_rules(
+            method,
+            "Answers 405 Method Not Allowed from a MOCK integration, for every caller alike; "
+            "it reaches no function and no data.",
+        )
 
     def _resource(self, path: str) -> apigw.IResource:
         """The resource for `path`, creating the missing parts of it."""
@@ -355,7 +458,7 @@ class LinksApi(Construct):
         http_method: str,
         integration: apigw.Integration,
         *,
-        validated: bool = False,
+        model: apigw.IModel | None = None,
     ) -> apigw.Method:
         method = resource.add_method(
             http_method,
@@ -363,8 +466,8 @@ class LinksApi(Construct):
             api_key_required=True,
             authorizer=self._authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM if self._authorizer else None,
-            request_validator=self.body_validator if validated else None,
-            request_models={"application/json": self.create_model} if validated else None,
+            request_validator=self.body_validator if model is not None else None,
+            request_models={"application/json": model} if model is not None else None,
         )
         if self._authorizer is None:
             _suppress_authorizer_rules(

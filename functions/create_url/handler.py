@@ -1,4 +1,5 @@
-"""POST /urls (and its alias POST /create): shorten a URL, once per Idempotency-Key."""
+"""POST /urls (and its alias POST /create): shorten a URL, once per Idempotency-Key; POST
+/urls/bulk: up to 100 of them in one request, answered item by item."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.contracts import metrics as metric_names
-from shared.links import idempotency, service
+from shared.links import bulk, idempotency, service
 from shared.links.api import (
     build_resolver,
     dynamodb,
@@ -22,7 +23,7 @@ from shared.links.api import (
     owner_id,
     tracer,
 )
-from shared.links.models import json_object, parse_create_request
+from shared.links.models import json_object, parse_bulk_request, parse_create_request
 from shared.settings import settings
 
 config = settings()
@@ -35,8 +36,7 @@ app = build_resolver()
 @tracer.capture_method
 def create() -> Response:
     event = app.current_event
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    body = _request_body()
     # Every rule is checked before anything is stored, an idempotency record included.
     request = parse_create_request(body)
     key = idempotency.key_from_headers(event.headers)
@@ -71,6 +71,58 @@ def create() -> Response:
         extra={"short_code": link["short_code"], "status": status, "replayed": replayed},
     )
     return json_response(status, link, headers)
+
+
+@app.post("/urls/bulk")
+@tracer.capture_method
+def create_bulk() -> Response:
+    event = app.current_event
+    body = _request_body()
+    # The envelope (1..100 items) is checked before anything is stored; each item on its own.
+    items = parse_bulk_request(body)
+    key = idempotency.key_from_headers(event.headers)
+    owner, now = owner_id(app), time.time()
+    client = dynamodb(config.home_region)
+
+    def create_all() -> tuple[int, dict[str, Any]]:
+        results = bulk.create_each(client, config, policy, items, owner_id=owner, now=now)
+        return 200, {"results": results}
+
+    if key is None:
+        (status, answer), replayed = create_all(), False
+    else:
+        status, answer, replayed = idempotency.first_answer(
+            client,
+            config.table_name,
+            owner_id=owner,
+            key=key,
+            body={"bulk": items},
+            create=create_all,
+            lambda_context=app.lambda_context,
+        )
+    headers = {idempotency.REPLAYED_HEADER: "true"} if replayed else None
+    if not replayed:
+        for result in answer["results"]:
+            name = _RESULT_METRICS.get(result["status"])
+            if name is not None:
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "bulk create answered",
+        extra={"items": len(items), "replayed": replayed},
+    )
+    return json_response(status, answer, headers)
+
+
+_RESULT_METRICS = {
+    201: metric_names.LINKS_CREATED,
+    200: metric_names.LINKS_DEDUPLICATED,
+}
+
+
+def _request_body() -> bytes:
+    event = app.current_event
+    raw = event.get("body") or ""
+    return base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

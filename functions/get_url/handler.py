@@ -1,9 +1,11 @@
 """The read routes, for the caller's own links: GET /urls (a page of them), GET /urls/{code}
-(one, with its ETag), GET /urls/{code}/stats (its click counters), GET /urls/{code}/history."""
+(one, with its ETag), GET /urls/{code}/stats (its click counters), GET /urls/{code}/history,
+GET /urls/{code}/qr (its short URL as a QR code); and the public GET /openapi.json."""
 
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.clicks import stats
-from shared.links import listing, service
+from shared.links import listing, qr, service
 from shared.links.api import (
     build_resolver,
     caller,
@@ -70,6 +72,41 @@ def get_link_stats(code: str) -> Response:
         dynamodb(config.region), config.table_name, code, owner_id=owner_id(app)
     )
     return json_response(200, owned)
+
+
+@app.get("/urls/<code>/qr")
+@tracer.capture_method
+def get_link_qr(code: str) -> Response:
+    query = qr.parse_qr_query(app.current_event.multi_value_query_string_parameters)
+    link = service.get_owned_link(
+        dynamodb(config.region), config, code, owner_id=owner_id(app), now=time.time()
+    )
+    image = qr.qr_image(link["short_url"], query)
+    headers = {"ETag": image.etag, "Cache-Control": qr.CACHE_CONTROL}
+    if qr.not_modified(app.current_event.headers.get("if-none-match"), image.etag):
+        return Response(status_code=304, headers=headers)
+    # Bytes are sent base64-encoded; API Gateway turns them back into bytes for the binary
+    # media type image/png. SVG is text and travels as such.
+    body = image.body if query.format == "png" else image.body.decode("utf-8")
+    return Response(status_code=200, content_type=image.content_type, body=body, headers=headers)
+
+
+@app.get("/openapi.json")
+def get_openapi() -> Response:
+    # Public: this document only describes the API. Built once per execution environment.
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=_openapi_text(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@lru_cache(maxsize=1)
+def _openapi_text() -> str:
+    from shared.links import openapi  # only this route needs the generator
+
+    return openapi.document_text()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -38,3 +38,7 @@ CORS_ALLOW_HEADERS = (
     "Idempotency-Key",
 )
 CORS_EXPOSE_HEADERS = ("Location", "ETag", "Idempotent-Replayed")
+
+# The error code of a 405: a declared path asked with a method it does not declare
+# (docs/api.md section 9); the answer's `Allow` header lists the declared ones.
+METHOD_NOT_ALLOWED = "MethodNotAllowed"

@@ -28,10 +28,12 @@ class Route:
 ROUTES = (
     Route("POST", "/urls", "create_url", True, LINKS_WRITE),
     Route("POST", "/create", "create_url", True, LINKS_WRITE),
+    Route("POST", "/urls/bulk", "create_url", True, LINKS_WRITE),
     Route("GET", "/urls", "get_url", True, LINKS_READ),
     Route("GET", "/urls/{code}", "get_url", True, LINKS_READ),
     Route("GET", "/urls/{code}/stats", "get_url", True, STATS_READ),
     Route("GET", "/urls/{code}/history", "get_url", True, LINKS_READ),
+    Route("GET", "/urls/{code}/qr", "get_url", True, LINKS_READ),
     Route("PATCH", "/urls/{code}", "update_url", True, LINKS_WRITE),
     Route("DELETE", "/urls/{code}", "update_url", True, LINKS_WRITE),
     # Identity (docs/api.md section 8, docs/identity.md): any signed-in caller may manage its
@@ -43,6 +45,9 @@ ROUTES = (
     Route("GET", "/me/export", "identity", True, LINKS_READ),
     Route("DELETE", "/me", "identity", True, LINKS_WRITE),
     Route("GET", "/health", "redirect", False),
+    # The OpenAPI document (docs/developer-surface.md): public, from a function that already
+    # carries pydantic, never the redirect, which stays lean.
+    Route("GET", "/openapi.json", "get_url", False),
     Route("GET", "/{code}", "redirect", False),
     Route("HEAD", "/{code}", "redirect", False),
 )

@@ -34,6 +34,9 @@ RESERVED_CODES = frozenset(
         "logout",
         "stats",
         "_squrl",
+        # /urls/bulk is a path of its own: a link called `bulk` could never be read at
+        # /urls/{code}.
+        "bulk",
     }
 )
 

@@ -21,6 +21,14 @@ from shared.links.codes import custom_code_problem
 from shared.links.errors import PayloadTooLarge, ValidationError
 
 MAX_BODY_BYTES = 8 * 1024
+# POST /urls/bulk: 1..100 create bodies, each within the single-create limit when encoded on
+# its own; the whole body within 1 MiB, which 100 bodies at that limit fit
+# (docs/developer-surface.md).
+MAX_BULK_ITEMS = 100
+MAX_BULK_BODY_BYTES = 1024 * 1024
+PAYLOAD_TOO_LARGE_MESSAGES = {
+    MAX_BULK_BODY_BYTES: "The request body is larger than 1 MiB.",
+}
 MAX_TTL_HOURS = 87600
 REDIRECT_TYPES = REDIRECT_STATUSES
 MAX_TITLE_LENGTH = 200
@@ -95,6 +103,7 @@ _FIELD_RULES = {
     "and -.",
     "expires_at": "expires_at must be an ISO 8601 UTC time like 2030-01-31T12:00:00Z, or null.",
     "status": "status must be active or disabled.",
+    "items": f"items must be a list of 1 to {MAX_BULK_ITEMS} create bodies.",
 }
 
 
@@ -109,6 +118,36 @@ def parse_create_request(body: bytes) -> CreateLinkRequest:
     if request.custom_code is not None:
         _check_custom_code(request.custom_code)
     return request
+
+
+class BulkCreateRequest(BaseModel):
+    """POST /urls/bulk. Only the envelope is checked here: each item is a create body of its
+    own (parse_create_request), whose problems are that item's result, not the request's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+
+
+def parse_bulk_request(body: bytes) -> list[Any]:
+    """The items of a bulk body (1..100 of anything: each is checked on its own later)."""
+    data = json_object(body, MAX_BULK_BODY_BYTES)
+    items = data.get("items")
+    if isinstance(items, list) and not 1 <= len(items) <= MAX_BULK_ITEMS:
+        raise ValidationError(_FIELD_RULES["items"], field="items", reason="out_of_range")
+    # A non-object item is that item's problem, not the request's.
+    envelope = {**data, "items": [{} for _ in items]} if isinstance(items, list) else data
+    try:
+        BulkCreateRequest.model_validate(envelope)
+    except PydanticValidationError as exc:
+        raise _first_problem(exc) from None
+    assert isinstance(items, list)  # the model accepted it
+    return items
+
+
+def item_body(item: Any) -> bytes:
+    """One bulk item as the body a single create would have sent."""
+    return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def parse_update_request(body: bytes) -> UpdateLinkRequest:
@@ -159,10 +198,11 @@ def parse_utc_time(text: str) -> int:
     return int(moment.timestamp())
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """A request body as a JSON object: at most 8 KiB, valid JSON, no repeated keys."""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+def json_object(body: bytes, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A request body as a JSON object: at most `limit` bytes (8 KiB), valid JSON, no repeated
+    keys."""
+    if len(body) > limit:
+        raise PayloadTooLarge(PAYLOAD_TOO_LARGE_MESSAGES.get(limit))
     try:
         data = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
     except _DuplicateKey as duplicate:

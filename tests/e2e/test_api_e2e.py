@@ -157,7 +157,10 @@ def test_dedup_over_http(squrl: LocalServer) -> None:
     assert again.json() == first.json()
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/urls/abc"), ("GET", "/a/b"), ("GET", "/")])
+# (A method a declared path lacks is 405 instead: tests/e2e/test_devsurface_e2e.py.)
+@pytest.mark.parametrize(
+    ("method", "path"), [("PUT", "/urls/abc/nope"), ("GET", "/a/b"), ("GET", "/")]
+)
 def test_unknown_route_is_the_404_of_an_unknown_code(
     squrl: LocalServer, method: str, path: str
 ) -> None:
@@ -198,8 +201,14 @@ def test_bad_content_length_is_a_400(squrl: LocalServer) -> None:
 @pytest.mark.parametrize(
     ("request_bytes", "status", "error"),
     [
-        # A method no route has goes through the gateway: the spec's 404, as for any path.
-        (b"FOO /abc HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n", 404, "NotFound"),
+        # A method a declared path does not have goes through the gateway: 405 (section 9).
+        (
+            b"FOO /abc HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n",
+            405,
+            "MethodNotAllowed",
+        ),
+        # A path no route has is the spec's 404, whatever the method.
+        (b"FOO /a/b/c HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n", 404, "NotFound"),
         (b"GET /abc HTTP/2.5\r\nHost: x\r\n", 505, "InternalServerError"),
         (b"HELLO\r\n", 400, "ValidationError"),
         (b"GET /abc HTTP/1.1 extra\r\nHost: x\r\n", 400, "ValidationError"),

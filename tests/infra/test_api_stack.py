@@ -36,14 +36,17 @@ def api(synth, env, region):
 @pytest.mark.parametrize(("env", "region"), API_STACKS)
 def test_routes_and_api_keys(synth, env, region):
     found = methods(api(synth, env, region))
-    routes = {key: props for key, props in found.items() if key[0] != "OPTIONS"}
+    routes = {key: props for key, props in found.items() if key[0] not in ("OPTIONS", "ANY")}
     expected = {
         ("POST", "/urls"): (True, "create-url"),
         ("POST", "/create"): (True, "create-url"),
+        ("POST", "/urls/bulk"): (True, "create-url"),
+        ("GET", "/openapi.json"): (False, "get-url"),
         ("GET", "/urls/{code}"): (True, "get-url"),
         ("GET", "/urls/{code}/stats"): (True, "get-url"),
         ("GET", "/urls"): (True, "get-url"),
         ("GET", "/urls/{code}/history"): (True, "get-url"),
+        ("GET", "/urls/{code}/qr"): (True, "get-url"),
         ("PATCH", "/urls/{code}"): (True, "update-url"),
         ("DELETE", "/urls/{code}"): (True, "update-url"),
         ("GET", "/{code}"): (False, "redirect"),
@@ -75,8 +78,12 @@ def test_routes_and_api_keys(synth, env, region):
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_create_body_is_validated_against_the_spec_schema(synth, env):
     template = api(synth, env, "us-east-1")
-    model = only(template, "AWS::ApiGateway::Model")["Properties"]
-    schema = model["Schema"]
+    models = {
+        m["Properties"]["Name"]: m["Properties"]
+        for m in resources(template, "AWS::ApiGateway::Model").values()
+    }
+    assert set(models) == {"CreateUrl", "BulkCreateUrls"}
+    schema = models["CreateUrl"]["Schema"]
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["original_url"]
     props = schema["properties"]
@@ -96,10 +103,72 @@ def test_create_body_is_validated_against_the_spec_schema(synth, env):
     assert props["custom_code"]["type"] == "string"
     validator = only(template, "AWS::ApiGateway::RequestValidator")["Properties"]
     assert validator["ValidateRequestBody"] is True
-    for key in (("POST", "/urls"), ("POST", "/create")):
+    model_ids = {
+        m["Properties"]["Name"]: logical_id
+        for logical_id, m in resources(template, "AWS::ApiGateway::Model").items()
+    }
+    for key, name in (
+        (("POST", "/urls"), "CreateUrl"),
+        (("POST", "/create"), "CreateUrl"),
+        (("POST", "/urls/bulk"), "BulkCreateUrls"),
+    ):
         method = methods(template)[key]
         assert "RequestValidatorId" in method
-        assert "application/json" in method["RequestModels"]
+        assert method["RequestModels"]["application/json"] == {"Ref": model_ids[name]}, key
+    bulk = models["BulkCreateUrls"]["Schema"]
+    assert bulk["required"] == ["items"] and bulk["additionalProperties"] is False
+    items = bulk["properties"]["items"]
+    assert (items["minItems"], items["maxItems"]) == (1, 100)
+    assert items["items"] == {"type": "object"}
+
+
+@pytest.mark.parametrize(("env", "region"), API_STACKS)
+def test_undeclared_methods_on_declared_paths_are_405_with_allow(synth, env, region):
+    found = methods(api(synth, env, region))
+    declared: dict[str, set[str]] = {}
+    for method, path in found:
+        if method not in ("ANY", "OPTIONS"):
+            declared.setdefault(path, set()).add(method)
+    assert declared["/urls/{code}"] == {"GET", "PATCH", "DELETE"}
+    any_methods = {path: props for (method, path), props in found.items() if method == "ANY"}
+    # Every declared path, and no other (the root has no route: it stays 404).
+    assert set(any_methods) == set(declared)
+    for path, props in any_methods.items():
+        assert props.get("ApiKeyRequired", False) is False, path
+        assert props.get("AuthorizationType", "NONE") == "NONE", path
+        integration = props["Integration"]
+        assert integration["Type"] == "MOCK", path
+        assert integration["RequestTemplates"]["application/json"] == '{"statusCode": 405}'
+        (answer,) = integration["IntegrationResponses"]
+        assert answer["StatusCode"] == "405" and "SelectionPattern" not in answer, path
+        allow = answer["ResponseParameters"]["method.response.header.Allow"]
+        assert allow == "'" + ", ".join(sorted(declared[path])) + "'", path
+        body = json.loads(answer["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error", "message", "details"}
+        assert body["error"] == "MethodNotAllowed"
+        (method_response,) = props["MethodResponses"]
+        assert method_response["StatusCode"] == "405"
+    assert (
+        any_methods["/{code}"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+            "method.response.header.Allow"
+        ]
+        == "'GET, HEAD'"
+    )
+
+
+def test_cors_preflights_stay_explicit_beside_any(synth):
+    # API Gateway prefers an explicit method over ANY: a preflight keeps its OPTIONS answer.
+    found = methods(api(synth, "staging", "us-east-1"))
+    for path in ("/urls", "/urls/bulk", "/urls/{code}"):
+        assert ("OPTIONS", path) in found and ("ANY", path) in found
+        assert found[("OPTIONS", path)]["Integration"]["Type"] == "MOCK"
+        responses = found[("OPTIONS", path)]["Integration"]["IntegrationResponses"]
+        assert responses[0]["StatusCode"] == "204"
+
+
+def test_png_answers_are_binary(synth):
+    rest_api = only(api(synth, "prod", "eu-west-1"), "AWS::ApiGateway::RestApi")["Properties"]
+    assert rest_api["BinaryMediaTypes"] == ["image/png"]
 
 
 EXPECTED_GATEWAY_RESPONSES = {
@@ -367,6 +436,7 @@ def test_cors_preflight_lists_configured_origins(synth):
     assert set(preflights) == {
         "/urls",
         "/create",
+        "/urls/bulk",
         "/urls/{code}",
         "/urls/{code}/stats",
         "/urls/{code}/history",
@@ -374,6 +444,7 @@ def test_cors_preflight_lists_configured_origins(synth):
         "/tokens/{id}",
         "/me",
         "/me/export",
+        "/urls/{code}/qr",
     }
     (origin,) = config.api.cors_allowed_origins
     for props in preflights.values():
