@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -76,12 +77,19 @@ def create_link(
 
 
 def create_prepared(
-    client: Any, config: Settings, new: NewLink, *, owner_id: str, now: float
+    client: Any,
+    config: Settings,
+    new: NewLink,
+    *,
+    owner_id: str,
+    now: float,
+    marker: Callable[[str], dict[str, Any]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Create (201) or, without a custom code, reuse the owner's matching link (200).
 
     `client` talks to the home region: creates are single-homed there, and reading the dedup
-    index in the same region sees the owner's own recent writes.
+    index in the same region sees the owner's own recent writes. `marker(code)` is an item
+    written in the create's transaction only if absent (an import row's; repository.create_link).
     """
     if new.custom_code is None:
         existing = _reusable_link(client, config, new, owner_id=owner_id, now=now)
@@ -115,6 +123,7 @@ def create_prepared(
             action=history.CREATED,
             changed=history.changes(None, values),
         ),
+        marker=marker,
     )
     return 201, link_view(item, config.short_url(item["short_code"]), now)
 
