@@ -34,6 +34,10 @@ ROUTES = (
     Route("GET", "/urls/{code}/history", "get_url", True, LINKS_READ),
     Route("PATCH", "/urls/{code}", "update_url", True, LINKS_WRITE),
     Route("DELETE", "/urls/{code}", "update_url", True, LINKS_WRITE),
+    # Import jobs (docs/imports.md): the job and its upload URL; the rows are created later by
+    # the import worker, which no route invokes.
+    Route("POST", "/imports", "imports", True, LINKS_WRITE),
+    Route("GET", "/imports/{id}", "imports", True, LINKS_READ),
     Route("GET", "/health", "redirect", False),
     Route("GET", "/{code}", "redirect", False),
     Route("HEAD", "/{code}", "redirect", False),

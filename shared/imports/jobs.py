@@ -37,6 +37,8 @@ OWNER, FORMAT, STATUS = "job_owner", "job_format", "job_status"
 CREATED_AT, UPDATED_AT = "job_created_at", "job_updated_at"
 TOTAL, CREATED, SKIPPED, FAILED_ROWS = "total", "created", "skipped", "failed"
 CURSOR, NEXT_LINE, HEADER, ERRORS, MESSAGE = "cursor", "next_line", "header", "errors", "message"
+# The upload as first read (S3's ETag, its size): later chunks read that version only.
+UPLOAD_VERSION, UPLOAD_SIZE = "upload_version", "upload_size"
 
 
 def new_job_id() -> str:
@@ -124,8 +126,18 @@ def _update(client: Any, table_name: str, job_id: str, **request: Any) -> bool:
     return True
 
 
-def start_job(client: Any, table_name: str, job_id: str, *, total: int, now: float) -> bool:
-    """Mark an uploaded job running with its row count; False if it is done (or unknown).
+def start_job(
+    client: Any,
+    table_name: str,
+    job_id: str,
+    *,
+    total: int,
+    now: float,
+    version: str = "",
+    size: int = 0,
+) -> bool:
+    """Mark an uploaded job running with its row count; False if it is done (or unknown), or if
+    it started before on another version of the upload (a file replaced mid-import).
 
     A failed job starts again from its cursor: that is how an import is resumed.
     """
@@ -133,20 +145,26 @@ def start_job(client: Any, table_name: str, job_id: str, *, total: int, now: flo
         client,
         table_name,
         job_id,
-        UpdateExpression="SET #status = :running, #total = :total, #updated = :now REMOVE #message",
-        ConditionExpression="attribute_exists(#pk) AND #status <> :done",
+        UpdateExpression="SET #status = :running, #total = :total, #updated = :now, "
+        "#version = :version, #size = :size REMOVE #message",
+        ConditionExpression="attribute_exists(#pk) AND #status <> :done "
+        "AND (attribute_not_exists(#version) OR #version = :version)",
         ExpressionAttributeNames={
             "#pk": PARTITION_KEY,
             "#status": STATUS,
             "#total": TOTAL,
             "#updated": UPDATED_AT,
             "#message": MESSAGE,
+            "#version": UPLOAD_VERSION,
+            "#size": UPLOAD_SIZE,
         },
         ExpressionAttributeValues={
             ":running": {"S": RUNNING},
             ":done": {"S": DONE},
             ":total": {"N": str(total)},
             ":now": {"S": iso_utc(now)},
+            ":version": {"S": version},
+            ":size": {"N": str(size)},
         },
     )
 
