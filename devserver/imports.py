@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+from botocore.config import Config
 
 from devserver.lambda_shapes import ProxyResult, error_result
 from shared.imports import jobs, worker
@@ -33,6 +34,9 @@ from shared.settings import settings
 # The local server reads whole request bodies, so an upload is capped at the gateway's body
 # limit (devserver.gateway.MAX_GATEWAY_BODY); in AWS the worker's limit is SQURL_IMPORT_MAX_BYTES.
 SUFFIX = ".upload"
+# The requests are built by squrl's own code: botocore's parameter validation is a quarter of
+# the worker's time and checks nothing the code does not already guarantee.
+WORKER_CLIENT = Config(parameter_validation=False)
 
 
 class LocalImports:
@@ -119,7 +123,7 @@ class LocalImports:
 
     def _run(self) -> None:
         # Its own client: boto3 clients are made per thread here.
-        client = boto3.client("dynamodb", region_name=settings().home_region)
+        client = boto3.client("dynamodb", region_name=settings().home_region, config=WORKER_CLIENT)
         while not self._stopping.is_set():
             job_id = self._queue.get()
             if job_id is None:

@@ -35,10 +35,13 @@ from shared.imports.formats import (
 from shared.imports.records import Record, records
 from shared.links import repository, service
 from shared.links.errors import ConflictError, SqurlError, ValidationError
+from shared.links.service import NewLink
 from shared.links.urls import UrlPolicy
 from shared.settings import Settings
 
 DEFAULT_CHUNK_ROWS = 1000
+# Rows with custom codes per TransactWriteItems: three actions each, of DynamoDB's 100.
+BATCH_ROWS = 33
 # BatchGetItem reads at most 100 keys per call.
 BATCH_GET_KEYS = 100
 LINK_CODE = "link_code"
@@ -67,29 +70,39 @@ class _Context:
     marker_expiry: int
 
 
-def _recorded_lines(client: Any, table: str, job_id: str, lines: list[int]) -> set[int]:
-    """The lines of this chunk whose links an earlier attempt created (their markers exist)."""
-    found: set[int] = set()
-    for start in range(0, len(lines), BATCH_GET_KEYS):
-        keys: list[dict[str, Any]] = [
-            {PARTITION_KEY: {"S": import_row_key(job_id, line)}}
-            for line in lines[start : start + BATCH_GET_KEYS]
+def _read_many(
+    client: Any, table: str, keys: list[str], attributes: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """The items stored under `keys` (strongly consistent), by key; absent keys are left out."""
+    names = {"#pk": PARTITION_KEY, **{f"#a{i}": name for i, name in enumerate(attributes)}}
+    found: dict[str, dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), BATCH_GET_KEYS):
+        wanted: list[dict[str, Any]] = [
+            {PARTITION_KEY: {"S": key}} for key in unique[start : start + BATCH_GET_KEYS]
         ]
-        while keys:
+        while wanted:
             answer = client.batch_get_item(
                 RequestItems={
                     table: {
-                        "Keys": keys,
+                        "Keys": wanted,
                         "ConsistentRead": True,
-                        "ProjectionExpression": "#pk",
-                        "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+                        "ProjectionExpression": ", ".join(names),
+                        "ExpressionAttributeNames": names,
                     }
                 }
             )
             for item in answer.get("Responses", {}).get(table, []):
-                found.add(int(item[PARTITION_KEY]["S"].rsplit("#", 1)[1]))
-            keys = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+                values = repository.from_item(item)
+                found[str(values[PARTITION_KEY])] = values
+            wanted = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return found
+
+
+def _recorded_lines(client: Any, table: str, job_id: str, lines: list[int]) -> set[int]:
+    """The lines of this chunk whose links an earlier attempt created (their markers exist)."""
+    found = _read_many(client, table, [import_row_key(job_id, line) for line in lines])
+    return {int(key.rsplit("#", 1)[1]) for key in found}
 
 
 def _marker(ctx: _Context, line: int) -> Callable[[str], dict[str, Any]]:
@@ -103,47 +116,142 @@ def _marker(ctx: _Context, line: int) -> Callable[[str], dict[str, Any]]:
     return item
 
 
-def _already_theirs(ctx: _Context, code: str, original_url: str) -> bool:
-    """A taken custom code that is already this owner's link to the same URL: skipped."""
-    item = repository.get_link(ctx.client, ctx.config.table_name, code, consistent=True)
+def _same_link(item: dict[str, Any], owner_id: str, original_url: str) -> bool:
     return (
-        item is not None
-        and item.get("owner_id") == ctx.owner_id
+        item.get("owner_id") == owner_id
         and item.get("status") != "deleted"
         and item.get("original_url") == original_url
     )
 
 
-def import_row(ctx: _Context, record: Record) -> tuple[str, dict[str, Any] | None]:
-    """`created`, `skipped` or `failed` (with its error entry) for one row."""
+def _already_theirs(ctx: _Context, code: str, original_url: str) -> bool:
+    """A taken custom code that is already this owner's link to the same URL: skipped."""
+    item = repository.get_link(ctx.client, ctx.config.table_name, code, consistent=True)
+    return item is not None and _same_link(item, ctx.owner_id, original_url)
+
+
+def _taken(ctx: _Context, line: int, new: NewLink, item: dict[str, Any]) -> tuple[str, Any]:
+    """A row whose custom code holds an item: skipped if it is this owner's link to the same
+    URL, else the ConflictError that `POST /urls` answers."""
+    if _same_link(item, ctx.owner_id, new.original_url):
+        return "skipped", None
+    error = ConflictError(f"The custom code {new.custom_code!r} is taken.", {"reason": "taken"})
+    return "failed", error_entry(line, error)
+
+
+def prepare_row(ctx: _Context, record: Record) -> NewLink | dict[str, Any]:
+    """The row as a link to create, or its error entry (it failed validation)."""
     if record.fields is None:
         reason = record.error.reason if record.error else "csv"
-        error = ValidationError(str(record.error), reason=reason)
-        return "failed", error_entry(record.line, error)
-    new = None
+        return error_entry(record.line, ValidationError(str(record.error), reason=reason))
     try:
         request = create_request(ctx.fmt, record.fields, ctx.cols, ctx.now)
-        new = service.prepare_create(request, ctx.policy, ctx.now)
+        return service.prepare_create(request, ctx.policy, ctx.now)
+    except SqurlError as error:
+        if error.status >= 500:
+            raise
+        return error_entry(record.line, error)
+
+
+def create_row(ctx: _Context, line: int, new: NewLink) -> tuple[str, dict[str, Any] | None]:
+    """One row through the links service: `created`, `skipped` or `failed` (with its error)."""
+    try:
         status, _ = service.create_prepared(
             ctx.client,
             ctx.config,
             new,
             owner_id=ctx.owner_id,
             now=ctx.now,
-            marker=_marker(ctx, record.line),
+            marker=_marker(ctx, line),
         )
     except repository.AlreadyRecorded:
         return "created", None
     except ConflictError as error:
-        code = new.custom_code if new is not None else None
-        if new is not None and code is not None and _already_theirs(ctx, code, new.original_url):
+        code = new.custom_code
+        if code is not None and _already_theirs(ctx, code, new.original_url):
             return "skipped", None
-        return "failed", error_entry(record.line, error)
+        return "failed", error_entry(line, error)
     except SqurlError as error:
         if error.status >= 500:
             raise
-        return "failed", error_entry(record.line, error)
+        return "failed", error_entry(line, error)
     return ("created" if status == 201 else "skipped"), None
+
+
+class _Rows:
+    """A chunk's outcomes, in file order.
+
+    Rows with a custom code: the codes' items are read first (BatchGetItem), so a code already
+    held is decided without a write (skipped or ConflictError); the others are created
+    BATCH_ROWS to a transaction (link, history entry and marker each). A refused batch falls
+    back to the links service for the rows refused. A row repeating a code of the open batch
+    waits for that batch. Rows without a custom code go through the links service one by one,
+    after the batch before them, since deduplication reads what earlier rows made.
+    """
+
+    def __init__(self, ctx: _Context, held: dict[str, dict[str, Any]]):
+        self.ctx = ctx
+        self.held = held  # code -> its item, as read or as created by this chunk
+        self.counts = jobs.ChunkCounts()
+        self.pending: dict[str, tuple[int, NewLink]] = {}
+        self.waiting: list[tuple[int, NewLink]] = []
+
+    def count(self, outcome: str, error: dict[str, Any] | None) -> None:
+        setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        if error is not None:
+            self.counts.errors.append(error)
+
+    def add(self, line: int, new: NewLink) -> None:
+        code = new.custom_code
+        if code is None:
+            self.flush()
+            self.count(*create_row(self.ctx, line, new))
+        elif code in self.held:
+            self.count(*_taken(self.ctx, line, new, self.held[code]))
+        elif code in self.pending:
+            self.waiting.append((line, new))
+        else:
+            self.pending[code] = (line, new)
+            if len(self.pending) >= BATCH_ROWS:
+                self.flush()
+
+    def flush(self) -> None:
+        batch = list(self.pending.values())
+        self.pending = {}
+        if batch:
+            self._create(batch, retry=True)
+        waiting, self.waiting = self.waiting, []
+        for line, new in waiting:
+            self.add(line, new)
+        if self.pending:
+            self.flush()
+
+    def _create(self, batch: list[tuple[int, NewLink]], *, retry: bool) -> None:
+        refused = service.create_custom_batch(
+            self.ctx.client,
+            self.ctx.config,
+            [(new, _marker(self.ctx, line)(str(new.custom_code))) for line, new in batch],
+            owner_id=self.ctx.owner_id,
+            now=self.ctx.now,
+        )
+        reasons = refused or [None] * len(batch)
+        untouched = []
+        for (line, new), reason in zip(batch, reasons, strict=True):
+            if refused is None:
+                self.count("created", None)
+                self.held[str(new.custom_code)] = {
+                    "owner_id": self.ctx.owner_id,
+                    "original_url": new.original_url,
+                }
+            elif reason is None and retry:
+                untouched.append((line, new))
+            else:
+                self.count(*create_row(self.ctx, line, new))
+        if untouched:
+            self._create(untouched, retry=False)
+
+    def errors(self) -> list[dict[str, Any]]:
+        return sorted(self.counts.errors, key=lambda entry: int(entry["line"]))
 
 
 def _take(rows: Iterator[Record], limit: int) -> list[Record]:
@@ -198,17 +306,27 @@ def run_chunk(
         marker_expiry=int(started) + IMPORT_RETENTION_DAYS * 86400,
     )
     recorded = _recorded_lines(client, config.table_name, job_id, [r.line for r in chunk])
-    counts = jobs.ChunkCounts()
+    prepared_rows = [
+        None if record.line in recorded else prepare_row(ctx, record) for record in chunk
+    ]
+    codes = [p.custom_code for p in prepared_rows if isinstance(p, NewLink) and p.custom_code]
+    held = _read_many(client, config.table_name, codes, ("owner_id", "original_url", "status"))
+    outcomes = _Rows(ctx, held)
     processed = 0
-    for record in chunk:
+    for record, prepared in zip(chunk, prepared_rows, strict=True):
         if processed and out_of_time():
             break
-        outcome, error = ("created", None) if record.line in recorded else import_row(ctx, record)
-        setattr(counts, outcome, getattr(counts, outcome) + 1)
-        if error is not None:
-            counts.errors.append(error)
+        if prepared is None:
+            outcomes.count("created", None)
+        elif isinstance(prepared, NewLink):
+            outcomes.add(record.line, prepared)
+        else:
+            outcomes.count("failed", prepared)
         cursor, line = record.end, record.line + 1
         processed += 1
+    outcomes.flush()
+    counts = outcomes.counts
+    counts.errors = outcomes.errors()
     # The file ends here when the chunk read fewer rows than it could and did them all.
     done = len(chunk) < max_rows and processed == len(chunk)
     committed = jobs.commit_chunk(

@@ -110,6 +110,34 @@ def put_new(
     raise InternalServerError(f"The create transaction was cancelled: {reasons}.")
 
 
+def put_new_batch(
+    client: Any,
+    table_name: str,
+    rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+) -> list[str | None] | None:
+    """Write several (link, first history entry, marker) triples in one transaction, each link
+    and marker only if its key is free. None when it committed; else, per triple, the first
+    reason one of its actions was refused (`ConditionalCheckFailed`, `TransactionConflict`...),
+    or None for a triple whose actions were not."""
+    actions = []
+    for link, entry, marker in rows:
+        actions += [
+            _put(table_name, link, _CODE_IS_FREE),
+            _put(table_name, entry),
+            _put(table_name, marker, _CODE_IS_FREE),
+        ]
+    reasons = _transact(client, actions)
+    if reasons is None:
+        return None
+    if len(reasons) != len(actions):
+        return ["Unknown"] * len(rows)
+    per_row = []
+    for index in range(len(rows)):
+        refused = [r for r in reasons[3 * index : 3 * index + 3] if r not in (None, "None")]
+        per_row.append(refused[0] if refused else None)
+    return per_row
+
+
 def create_link(
     client: Any,
     table_name: str,

@@ -145,29 +145,80 @@ def test_running_every_chunk_twice_creates_nothing_twice(
 def test_a_crash_mid_chunk_then_a_resume_gives_exact_counts(
     taken: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first attempt creates two rows' links and dies before its commit; the resumed run
-    counts them as created (their markers say so) and creates no link again."""
+    """The first attempt creates rows' links and dies before its commit; the resumed run counts
+    them as created (their markers say so) and creates no link again."""
     job_id = new_job(taken)
     data = csv_file(ROWS)
-    real_import_row = processor.import_row
+    real_create_row = processor.create_row
     calls = {"n": 0}
 
-    def crash_on_the_fourth_row(ctx: Any, record: Any) -> Any:
+    def crash_on_the_third_row_alone(ctx: Any, line: int, new: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 3:
             raise RuntimeError("the worker died")
-        return real_import_row(ctx, record)
+        return real_create_row(ctx, line, new)
 
-    monkeypatch.setattr(processor, "import_row", crash_on_the_fourth_row)
+    monkeypatch.setattr(processor, "create_row", crash_on_the_third_row_alone)
     with pytest.raises(RuntimeError):
         run(taken, job_id, data, max_rows=100)
     assert len(owner_links(taken)) == 2  # lines 2 and 3 were created, nothing committed
     assert view(taken, job_id)["created"] == 0
-    monkeypatch.setattr(processor, "import_row", real_import_row)
+    monkeypatch.setattr(processor, "create_row", real_create_row)
     run_to_end(taken, job_id, data, max_rows=100)
     result = view(taken, job_id)
     assert (result["created"], result["skipped"], result["failed"]) == (3, 2, 4)
     assert len(owner_links(taken)) == 3
+
+
+def test_a_crash_after_every_write_but_before_the_commit(
+    taken: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = new_job(taken)
+    data = csv_file(ROWS)
+    real_commit = jobs.commit_chunk
+
+    def die(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("the worker died before its commit")
+
+    monkeypatch.setattr(jobs, "commit_chunk", die)
+    with pytest.raises(RuntimeError):
+        run(taken, job_id, data, max_rows=100)
+    assert len(owner_links(taken)) == 3
+    monkeypatch.setattr(jobs, "commit_chunk", real_commit)
+    run_to_end(taken, job_id, data, max_rows=100)
+    result = view(taken, job_id)
+    assert (result["created"], result["skipped"], result["failed"]) == (3, 2, 4)
+    assert len(owner_links(taken)) == 3
+
+
+def test_custom_code_rows_are_created_33_to_a_transaction(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = new_job(dynamodb)
+    rows = [f"https://example.com/batch/{i},batch-{i},Row {i},,," for i in range(100)]
+    transactions = []
+    real = dynamodb.transact_write_items
+
+    def counted(**request: Any) -> Any:
+        transactions.append(len(request["TransactItems"]))
+        return real(**request)
+
+    monkeypatch.setattr(dynamodb, "transact_write_items", counted)
+    run_to_end(dynamodb, job_id, csv_file(rows), max_rows=1000)
+    assert transactions == [99, 99, 99, 3]
+    assert view(dynamodb, job_id)["created"] == 100
+    assert len(owner_links(dynamodb)) == 100
+
+
+def test_a_code_already_held_is_decided_without_a_write(taken: Any) -> None:
+    job_id = new_job(taken)
+    rows = [f"https://example.com/mix/{i},mix-{i},,,," for i in range(10)]
+    rows[4] = "https://example.com/c,taken-1,,,,"  # another owner's code, mid-batch
+    run_to_end(taken, job_id, csv_file(rows), max_rows=1000)
+    result = view(taken, job_id)
+    assert (result["created"], result["skipped"], result["failed"]) == (9, 0, 1)
+    assert result["errors"] == [{"line": 6, "error": "ConflictError", "reason": "taken"}]
+    assert len(owner_links(taken)) == 9
 
 
 def test_a_stale_commit_is_refused_and_counts_nothing(taken: Any) -> None:
@@ -236,3 +287,37 @@ def test_owner_of_the_job_owns_the_links(dynamodb: Any) -> None:
     job_id = new_job(dynamodb, owner=OTHER)
     run_to_end(dynamodb, job_id, csv_file(["https://example.com/z,zed-1,,,,"]))
     assert len(owner_links(dynamodb, OTHER)) == 1 and owner_links(dynamodb) == []
+
+
+def test_a_refused_batch_falls_back_row_by_row_for_the_refused_rows(
+    taken: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code taken between the chunk's read of its codes and its write (the read is made to
+    miss it here): the batch is refused, its other rows are created by a second batch and the
+    taken one gets the links service's answer."""
+    job_id = new_job(taken)
+    rows = [f"https://example.com/race/{i},race-{i},,,," for i in range(10)]
+    rows[4] = "https://example.com/c,taken-1,,,,"
+    real_read = processor._read_many
+    monkeypatch.setattr(
+        processor,
+        "_read_many",
+        lambda client, table, keys, attributes=(): (
+            {} if attributes else real_read(client, table, keys, attributes)
+        ),
+    )
+    transactions = []
+    real = taken.transact_write_items
+
+    def counted(**request: Any) -> Any:
+        transactions.append(len(request["TransactItems"]))
+        return real(**request)
+
+    monkeypatch.setattr(taken, "transact_write_items", counted)
+    run_to_end(taken, job_id, csv_file(rows), max_rows=1000)
+    result = view(taken, job_id)
+    assert (result["created"], result["skipped"], result["failed"]) == (9, 0, 1)
+    assert result["errors"] == [{"line": 6, "error": "ConflictError", "reason": "taken"}]
+    # The refused batch, the taken row through the links service, the nine others again.
+    assert transactions == [30, 3, 27]
+    assert len(owner_links(taken)) == 9
