@@ -23,7 +23,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -317,12 +316,11 @@ class ImportPipeline(Construct):
         )
 
     def _alarms(self, config: EnvironmentConfig) -> list[cloudwatch.Alarm]:
-        topic = sns.Topic.from_topic_arn(
-            self,
-            "AlarmTopic",
-            Stack.of(self).format_arn(
-                service="sns", resource=names.alarm_topic_name(config.name), resource_name=None
-            ),
+        """Executions that failed or timed out. Each opens an OpsItem (the observability stack's
+        action for alarms that do not page): a failed import is one user's job, not an outage,
+        and its job says what happened (docs/imports.md, "Operations")."""
+        record = cw_actions.SsmAction(
+            cw_actions.OpsItemSeverity.MEDIUM, cw_actions.OpsItemCategory.AVAILABILITY
         )
         alarms = []
         for name, metric, what in (
@@ -343,6 +341,6 @@ class ImportPipeline(Construct):
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            alarm.add_alarm_action(record)
             alarms.append(alarm)
         return alarms

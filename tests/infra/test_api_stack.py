@@ -49,6 +49,8 @@ def test_routes_and_api_keys(synth, env, region):
         ("GET", "/{code}"): (False, "redirect"),
         ("HEAD", "/{code}"): (False, "redirect"),
         ("GET", "/health"): (False, "redirect"),
+        ("POST", "/imports"): (True, "imports"),
+        ("GET", "/imports/{id}"): (True, "imports"),
     }
     assert set(routes) == set(expected)
     template = api(synth, env, region)
@@ -361,6 +363,8 @@ def test_cors_preflight_lists_configured_origins(synth):
         "/urls/{code}",
         "/urls/{code}/stats",
         "/urls/{code}/history",
+        "/imports",
+        "/imports/{id}",
     }
     (origin,) = config.api.cors_allowed_origins
     for props in preflights.values():

@@ -22,6 +22,8 @@ PACKAGED = [
     "click_lake",
     "create_url",
     "get_url",
+    "import_worker",
+    "imports",
     "invalidator",
     "update_url",
 ]
