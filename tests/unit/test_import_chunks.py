@@ -129,7 +129,7 @@ def test_running_every_chunk_twice_creates_nothing_twice(
         snapshot = real_get_job(taken, config.table_name, job_id)
         first = run(taken, job_id, data, max_rows=3)
         assert first.committed
-        monkeypatch.setattr(jobs, "get_job", lambda *args: snapshot)
+        monkeypatch.setattr(jobs, "get_job", lambda *args, seen=snapshot: seen)
         again = run(taken, job_id, data, max_rows=3)
         monkeypatch.setattr(jobs, "get_job", real_get_job)
         assert again.rows == first.rows
