@@ -20,8 +20,10 @@ from devserver.emulator import Emulator, data_dir_from_environment, fresh_from_e
 from devserver.environments import Environments
 from devserver.gateway import MAX_GATEWAY_BODY, Gateway
 from devserver.http_server import HttpServer
+from devserver.imports import LocalImports
 from devserver.lambda_shapes import ProxyResult
 from devserver.store import StoreError
+from shared.imports.uploads import LOCAL_UPLOADS_PATH
 
 LOCAL_ENV = "local"
 REGION = "us-east-1"
@@ -33,6 +35,7 @@ CLIENT_TIMEOUT_SECONDS = 5.0
 STOP_SECONDS = 2.8
 GRACE_SECONDS = 2.0
 CLICK_FLUSH_SECONDS = 0.4
+IMPORTS_STOP_SECONDS = 0.3
 
 
 # The local user (docs/identity.md, "Locally"): its token is made at every start and printed.
@@ -126,6 +129,9 @@ class LocalSqurl:
         self.port = self.http.server_address[1]
         configure_environment(self.emulator.endpoint, self.port, host)
         self.emulator.create_table(os.environ["SQURL_TABLE_NAME"], REGION)
+        # Import jobs: the upload URLs' PUT and the background worker (docs/imports.md).
+        self.imports = LocalImports(self.data_dir, max_bytes=MAX_GATEWAY_BODY, fresh=fresh)
+        os.environ.update(self.imports.environment(f"http://{host}:{self.port}"))
         # Before the redirect is imported: its click recorder is configured at import.
         self.clicks = LocalClickStream(
             self.emulator.endpoint, REGION, self.functions.invoker("click_consumer")
@@ -162,6 +168,8 @@ class LocalSqurl:
     def _answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> ProxyResult:
+        if target.startswith(LOCAL_UPLOADS_PATH):
+            return self.imports.handle(method, target, body)
         if method in ("GET", "HEAD") and target.partition("?")[0] == DOCS_PATH:
             # The local server's own page (docs is a reserved code): not part of the API.
             page = docs_page()
@@ -178,6 +186,7 @@ class LocalSqurl:
 
     def start(self) -> LocalSqurl:
         self.clicks.start()
+        self.imports.start()
         self.http.start()
         return self
 
@@ -186,6 +195,7 @@ class LocalSqurl:
         stream (what is queued is counted), the store (with the time that is left)."""
         deadline = time.monotonic() + STOP_SECONDS
         self.http.stop(grace_seconds=GRACE_SECONDS)
+        self.imports.stop(timeout=IMPORTS_STOP_SECONDS)
         self.clicks.stop(timeout=CLICK_FLUSH_SECONDS)
         if not _within(deadline - time.monotonic(), self.emulator.stop):
             print("the DynamoDB emulator did not stop in time", file=sys.stderr, flush=True)

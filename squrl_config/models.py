@@ -59,6 +59,29 @@ class FunctionsConfig(_Strict):
     identity: FunctionSettings = FunctionSettings(timeout_seconds=29)
     # Runs before every authenticated request: one GetItem or a cached JWKS check.
     authorizer: FunctionSettings = FunctionSettings(timeout_seconds=5)
+    # POST /imports and GET /imports/{id}: one item and a pre-signed URL (docs/imports.md).
+    imports: FunctionSettings = FunctionSettings(timeout_seconds=10)
+
+
+class WorkerFunctionSettings(FunctionSettings):
+    """A function no API request waits for (a Step Functions task): up to Lambda's 15 minutes."""
+
+    timeout_seconds: int = Field(300, ge=60, le=900)
+
+
+class ImportsConfig(_Strict):
+    """Import jobs (docs/imports.md): the upload bucket, its URLs and the chunked worker."""
+
+    # Rows per chunk task: 100,000 rows are 100 tasks, far below Step Functions' 25,000-event
+    # history limit (about 7 events per chunk). A chunk also stops early, committing what it
+    # did, 30 s before the worker's timeout.
+    chunk_rows: int = Field(1000, ge=10, le=10000)
+    max_upload_mb: int = Field(100, ge=1, le=5000)
+    # Uploaded files (and unfinished multipart uploads, after a day) are deleted after this.
+    upload_retention_days: int = Field(7, ge=1, le=365)
+    # How long a pre-signed upload URL stays valid.
+    url_seconds: int = Field(3600, ge=60, le=604800)
+    worker: WorkerFunctionSettings = WorkerFunctionSettings(memory_mb=1024)
 
 
 # Lambda keeps this much of each region's account concurrency unreserved; reservations can only
@@ -345,6 +368,7 @@ class EnvironmentConfig(_Strict):
     retain_data: bool = True
     budget_usd: float | None = Field(None, gt=0)
     functions: FunctionsConfig = FunctionsConfig()
+    imports: ImportsConfig = ImportsConfig()
     concurrency: ConcurrencyConfig = ConcurrencyConfig()
     api: ApiConfig = ApiConfig()
     identity: IdentityConfig = IdentityConfig()

@@ -28,6 +28,11 @@ from cdk_constructs.identity.api_authorizer import (
     identity_environment,
     pool_parameter_arn,
 )
+from cdk_constructs.imports.import_pipeline import (
+    ImportPipeline,
+    api_statements,
+    import_bucket_name,
+)
 from cdk_constructs.observability.sources import ApiSource, FunctionSource, RegionSources
 from shared.contracts import names
 from shared.contracts import table as table_def
@@ -180,6 +185,7 @@ class ApiStack(SqurlStack):
             environment=common_env,
             bearer_key=self.links_api.bearer_key,
         )
+        import_functions = self._import_jobs(config, region, table_name, common_env)
 
         self.function_constructs = {
             "create_url": create_url,
@@ -188,6 +194,7 @@ class ApiStack(SqurlStack):
             "redirect": redirect,
             "identity": identity,
             "authorizer": self.authorizer.function_construct,
+            **import_functions,
         }
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
@@ -282,6 +289,47 @@ class ApiStack(SqurlStack):
             "for two user-management actions only.",
         )
         return identity
+    def _import_jobs(
+        self, config: EnvironmentConfig, region: str, table_name: str, common_env: dict[str, str]
+    ) -> dict[str, SqurlFunction]:
+        """Import jobs (docs/imports.md): the route in every region, writing the job to the home
+        region and pre-signing uploads into the home region's bucket; the bucket, the worker and
+        its state machine only in the home region."""
+        bucket_name = import_bucket_name(self, config.name, config.home_region)
+        imports = SqurlFunction(
+            self,
+            "Imports",
+            name="imports",
+            config=config,
+            settings=config.functions.imports,
+            environment={
+                **common_env,
+                "SQURL_IMPORT_BUCKET": bucket_name,
+                "SQURL_IMPORT_URL_SECONDS": str(config.imports.url_seconds),
+            },
+            description="POST /imports and GET /imports/{id}: import jobs and their upload URLs",
+        )
+        for statement in api_statements(
+            self, table_name=table_name, home_region=config.home_region, bucket_name=bucket_name
+        ):
+            imports.function.add_to_role_policy(statement)
+        acknowledge(
+            imports.function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_name}/uploads/*]",
+            "The function pre-signs one PUT per job, each to its own key under uploads/ of the "
+            "home region's import bucket; it writes nothing itself.",
+        )
+        self.imports: ImportPipeline | None = None
+        if region != config.home_region:
+            return {"imports": imports}
+        self.imports = ImportPipeline(
+            self,
+            "ImportJobs",
+            config=config,
+            environment=common_env,
+            cors_origins=config.api.cors_allowed_origins,
+        )
+        return {"imports": imports, "import_worker": self.imports.worker}
 
     @property
     def availability_zones(self) -> list[str]:

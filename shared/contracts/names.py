@@ -53,3 +53,18 @@ def distribution_id_parameter(env_name: str) -> str:
 
 def edge_log_stream_name(env_name: str) -> str:
     return f"{PREFIX}-{env_name}-edge-requests"
+
+
+def import_bucket_name(env_name: str, account: str, home_region: str) -> str:
+    """The import uploads bucket, in the home region; every region's imports function pre-signs
+    uploads into it by this name (bucket names are global, hence the account and region)."""
+    return f"{PREFIX}-{env_name}-imports-{account}-{home_region}"
+
+
+def import_state_machine_name(env_name: str) -> str:
+    return f"{PREFIX}-{env_name}-imports"
+
+
+def alarm_topic_name(env_name: str) -> str:
+    """The observability stack's SNS topic, one per region."""
+    return f"{PREFIX}-{env_name}-alarms"

@@ -44,6 +44,10 @@ ROUTES = (
     Route("GET", "/me", "identity", True),
     Route("GET", "/me/export", "identity", True, LINKS_READ),
     Route("DELETE", "/me", "identity", True, LINKS_WRITE),
+    # Import jobs (docs/imports.md): the job and its upload URL; the rows are created later by
+    # the import worker, which no route invokes.
+    Route("POST", "/imports", "imports", True, LINKS_WRITE),
+    Route("GET", "/imports/{id}", "imports", True, LINKS_READ),
     Route("GET", "/health", "redirect", False),
     # The OpenAPI document (docs/developer-surface.md): public, from a function that already
     # carries pydantic, never the redirect, which stays lean.

@@ -11,7 +11,8 @@ can ever sit under a bare code):
 - `stats#{code}`: the link's click breakdown;
 - `history#{code}#{n}`: what version n of the link changed, one item per version;
 - `idempotency#{hash}`: a create's first answer to an Idempotency-Key, for 24 hours;
-- `checkpoint#{stream}#{shard}`: the click consumer's progress.
+- `checkpoint#{stream}#{shard}`: the click consumer's progress;
+- `import#{id}`: an import job; `import#{id}#{line}`: a row of it whose link was created.
 """
 
 from __future__ import annotations
@@ -85,6 +86,24 @@ IDEMPOTENCY_STATUS = "idempotency_status"
 IDEMPOTENCY_RESPONSE = "idempotency_response"
 IDEMPOTENCY_PAYLOAD_HASH = "idempotency_payload"
 IDEMPOTENCY_IN_PROGRESS_EXPIRY = "idempotency_in_progress_until"
+
+
+# Import jobs (docs/imports.md). The job item holds its owner, format, status, counters, the
+# first errors and the cursor (byte offset and line) a chunk resumes from; its attribute names
+# are its own (no `owner_id`, `status`, `original_url` or `created_at`), so no index lists it.
+# A row marker is written in the same transaction as the link it created, only if absent, so a
+# chunk run again (a retry, a redelivery, a resume after a crash) never creates a row twice.
+# Both expire (TTL) IMPORT_RETENTION_DAYS after the job was created.
+IMPORT_PREFIX = "import#"
+IMPORT_RETENTION_DAYS = 30
+
+
+def import_job_key(job_id: str) -> str:
+    return f"{IMPORT_PREFIX}{job_id}"
+
+
+def import_row_key(job_id: str, line: int) -> str:
+    return f"{IMPORT_PREFIX}{job_id}#{line}"
 
 
 def history_key(code: str, version: int) -> str:

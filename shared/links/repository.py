@@ -78,25 +78,64 @@ _CODE_IS_FREE = {
 }
 
 
+class AlreadyRecorded(Exception):
+    """The create's marker item already exists: an earlier attempt made this link (imports)."""
+
+
 def put_new(
-    client: Any, table_name: str, values: dict[str, Any], first_entry: dict[str, Any]
+    client: Any,
+    table_name: str,
+    values: dict[str, Any],
+    first_entry: dict[str, Any],
+    marker: dict[str, Any] | None = None,
 ) -> str:
     """Write a link and its first history entry in one transaction, only if its code is free.
 
-    `created`, `taken` (the code holds a link or a tombstone) or `busy` (another transaction on
-    the same code was in flight: worth one more try).
+    `created`, `taken` (the code holds a link or a tombstone), `busy` (another transaction on
+    the same code was in flight: worth one more try) or `recorded`: the optional `marker` item,
+    written only if absent, already exists (an import row made its link before).
     """
-    reasons = _transact(
-        client,
-        [_put(table_name, values, _CODE_IS_FREE), _put(table_name, first_entry)],
-    )
+    actions = [_put(table_name, values, _CODE_IS_FREE), _put(table_name, first_entry)]
+    if marker is not None:
+        actions.append(_put(table_name, marker, _CODE_IS_FREE))
+    reasons = _transact(client, actions)
     if reasons is None:
         return "created"
+    if marker is not None and reasons[2:3] == ["ConditionalCheckFailed"]:
+        return "recorded"
     if reasons[0] == "ConditionalCheckFailed":
         return "taken"
     if "TransactionConflict" in reasons:
         return "busy"
     raise InternalServerError(f"The create transaction was cancelled: {reasons}.")
+
+
+def put_new_batch(
+    client: Any,
+    table_name: str,
+    rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+) -> list[str | None] | None:
+    """Write several (link, first history entry, marker) triples in one transaction, each link
+    and marker only if its key is free. None when it committed; else, per triple, the first
+    reason one of its actions was refused (`ConditionalCheckFailed`, `TransactionConflict`...),
+    or None for a triple whose actions were not."""
+    actions = []
+    for link, entry, marker in rows:
+        actions += [
+            _put(table_name, link, _CODE_IS_FREE),
+            _put(table_name, entry),
+            _put(table_name, marker, _CODE_IS_FREE),
+        ]
+    reasons = _transact(client, actions)
+    if reasons is None:
+        return None
+    if len(reasons) != len(actions):
+        return ["Unknown"] * len(rows)
+    per_row = []
+    for index in range(len(rows)):
+        refused = [r for r in reasons[3 * index : 3 * index + 3] if r not in (None, "None")]
+        per_row.append(refused[0] if refused else None)
+    return per_row
 
 
 def create_link(
@@ -107,16 +146,32 @@ def create_link(
     custom_code: str | None,
     new_code: Callable[[], str],
     first_entry: Callable[[str], dict[str, Any]],
+    marker: Callable[[str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Store a link under its custom code (409 if taken) or a fresh code (retried on collision).
 
     The conditional write refuses any code that holds an item: a live link or the tombstone of a
-    deleted one, so a deleted code is never assigned again, asked for or generated.
+    deleted one, so a deleted code is never assigned again, asked for or generated. With
+    `marker`, its item is written in the same transaction, only if absent; AlreadyRecorded when
+    it exists.
     """
+
+    def put(item: dict[str, Any], code: str) -> str:
+        outcome = put_new(
+            client,
+            table_name,
+            item,
+            first_entry(code),
+            marker(code) if marker is not None else None,
+        )
+        if outcome == "recorded":
+            raise AlreadyRecorded(code)
+        return outcome
+
     if custom_code is not None:
         item = {**values, PARTITION_KEY: custom_code, "custom_code": True}
         for _ in range(MAX_CREATE_ATTEMPTS):
-            outcome = put_new(client, table_name, item, first_entry(custom_code))
+            outcome = put(item, custom_code)
             if outcome == "created":
                 return item
             if outcome == "taken":
@@ -125,7 +180,7 @@ def create_link(
     for _ in range(MAX_CREATE_ATTEMPTS):
         code = new_code()
         item = {**values, PARTITION_KEY: code, "custom_code": False}
-        if put_new(client, table_name, item, first_entry(code)) == "created":
+        if put(item, code) == "created":
             return item
     raise InternalServerError("Could not find a free short code; try again.")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from shared.contracts.codes import is_possible_code
 from shared.contracts.link_state import ACTIVE, DELETED, iso_utc, link_state
-from shared.contracts.table import DELETED_BY, VERSION, history_key
+from shared.contracts.table import DELETED_BY, PARTITION_KEY, VERSION, history_key
 from shared.links import history, listing, repository
 from shared.links.codes import generate_code
 from shared.links.errors import InternalServerError, NotFound, PreconditionFailed, ValidationError
@@ -76,20 +77,42 @@ def create_link(
 
 
 def create_prepared(
-    client: Any, config: Settings, new: NewLink, *, owner_id: str, now: float
+    client: Any,
+    config: Settings,
+    new: NewLink,
+    *,
+    owner_id: str,
+    now: float,
+    marker: Callable[[str], dict[str, Any]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Create (201) or, without a custom code, reuse the owner's matching link (200).
 
     `client` talks to the home region: creates are single-homed there, and reading the dedup
-    index in the same region sees the owner's own recent writes.
+    index in the same region sees the owner's own recent writes. `marker(code)` is an item
+    written in the create's transaction only if absent (an import row's; repository.create_link).
     """
     if new.custom_code is None:
         existing = _reusable_link(client, config, new, owner_id=owner_id, now=now)
         if existing is not None:
             return 200, link_view(existing, config.short_url(existing["short_code"]), now)
 
+    values = new_link_values(new, owner_id=owner_id, now=now)
+    item = repository.create_link(
+        client,
+        config.table_name,
+        values,
+        custom_code=new.custom_code,
+        new_code=lambda: generate_code(config.code_length),
+        first_entry=lambda code: first_history_entry(code, values, owner_id=owner_id, now=now),
+        marker=marker,
+    )
+    return 201, link_view(item, config.short_url(item["short_code"]), now)
+
+
+def new_link_values(new: NewLink, *, owner_id: str, now: float) -> dict[str, Any]:
+    """A new link's stored values, its code aside."""
     created_at = iso_utc(now)
-    values = {
+    return {
         "original_url": new.original_url,
         "created_at": created_at,
         "updated_at": created_at,
@@ -102,21 +125,39 @@ def create_prepared(
         "tags": list(new.tags),
         VERSION: 1,
     }
-    item = repository.create_link(
-        client,
-        config.table_name,
-        values,
-        custom_code=new.custom_code,
-        new_code=lambda: generate_code(config.code_length),
-        first_entry=lambda code: history.entry(
-            history_key(code, 1),
-            at=now,
-            actor=owner_id,
-            action=history.CREATED,
-            changed=history.changes(None, values),
-        ),
+
+
+def first_history_entry(
+    code: str, values: dict[str, Any], *, owner_id: str, now: float
+) -> dict[str, Any]:
+    return history.entry(
+        history_key(code, 1),
+        at=now,
+        actor=owner_id,
+        action=history.CREATED,
+        changed=history.changes(None, values),
     )
-    return 201, link_view(item, config.short_url(item["short_code"]), now)
+
+
+def create_custom_batch(
+    client: Any,
+    config: Settings,
+    batch: list[tuple[NewLink, dict[str, Any]]],
+    *,
+    owner_id: str,
+    now: float,
+) -> list[str | None] | None:
+    """Create several links with custom codes (all distinct) in one transaction, each with its
+    marker item (written only if absent): None when all were created, else, per link, why its
+    actions were refused (None for a link whose actions were not). Nothing is stored then."""
+    rows = []
+    for new, marker in batch:
+        assert new.custom_code is not None
+        values = new_link_values(new, owner_id=owner_id, now=now)
+        item = {**values, PARTITION_KEY: new.custom_code, "custom_code": True}
+        entry = first_history_entry(new.custom_code, values, owner_id=owner_id, now=now)
+        rows.append((item, entry, marker))
+    return repository.put_new_batch(client, config.table_name, rows)
 
 
 def _reusable_link(

@@ -58,6 +58,8 @@ def test_routes_and_api_keys(synth, env, region):
         ("GET", "/me"): (True, "identity"),
         ("GET", "/me/export"): (True, "identity"),
         ("DELETE", "/me"): (True, "identity"),
+        ("POST", "/imports"): (True, "imports"),
+        ("GET", "/imports/{id}"): (True, "imports"),
     }
     assert set(routes) == set(expected)
     template = api(synth, env, region)
@@ -445,6 +447,8 @@ def test_cors_preflight_lists_configured_origins(synth):
         "/me",
         "/me/export",
         "/urls/{code}/qr",
+        "/imports",
+        "/imports/{id}",
     }
     (origin,) = config.api.cors_allowed_origins
     for props in preflights.values():

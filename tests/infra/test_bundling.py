@@ -23,6 +23,8 @@ PACKAGED = [
     "create_url",
     "get_url",
     "identity",
+    "import_worker",
+    "imports",
     "invalidator",
     "update_url",
 ]
