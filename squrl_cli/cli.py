@@ -101,6 +101,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 tokens_app = typer.Typer(
     help="Personal tokens for scripts: list, create (shown once), revoke.",
@@ -158,9 +159,10 @@ def root(
 ) -> None:
     """squrl from a terminal: shorten, list, edit and measure your short links.
 
-    Sign in once with `squrl login --token <token>` (or `squrl login` in a browser);
-    `--json` on any command prints JSON for scripts. Exit codes: 0 ok, 1 API error,
-    2 usage, 3 auth, 4 not found, 5 network.
+    Sign in once with `squrl login --token TOKEN` (or `squrl login` in a browser).
+    Add `--json` to any command for JSON output.
+
+    Exit codes: 0 ok, 1 API error, 2 usage, 3 auth, 4 not found, 5 network.
     """
     ctx.obj = State(url_flag=url, timeout=timeout)
 

@@ -263,7 +263,8 @@ class Client:
                 path,
                 json=json,
                 content=content,
-                params=_omit_none(params or {}),
+                # None, not {}: an empty mapping would drop a pre-signed URL's own query.
+                params=_omit_none(params) if params else None,
                 headers=dict(headers or {}),
             )
             if not send_credential:
