@@ -85,7 +85,7 @@ checkov: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(LINT_ASSEMBLY)/manifest
 		--baseline checkov-baseline.toml $(LINT_ASSEMBLY)
 
 typecheck: $(VENV)/.installed ## mypy over the runtime, the local server and the CDK app
-	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks tools app.py
+	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks tools squrl_cli app.py
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

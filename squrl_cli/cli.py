@@ -76,7 +76,7 @@ def _error_line(error: SqurlError) -> str:
 class SqurlGroup(typer.core.TyperGroup):
     """Turns every failure into one line on stderr and its exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context
         try:
             return super().invoke(ctx)
         except SqurlError as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypedDict
 from urllib.parse import quote, urlsplit
@@ -424,7 +424,7 @@ class Client:
         return self._json("GET", "/openapi.json")  # type: ignore[no-any-return]
 
     def bulk_create(
-        self, items: list[Mapping[str, Any]], *, idempotency_key: str | None = None
+        self, items: Sequence[Mapping[str, Any]], *, idempotency_key: str | None = None
     ) -> list[BulkResult]:
         """POST /urls/bulk (1..100 create bodies): one result per item, in order."""
         key = idempotency_key or new_idempotency_key()
