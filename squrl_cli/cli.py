@@ -792,6 +792,8 @@ def _report_import(file: Path, job: Any) -> None:
         f"created {job.get('created', 0)}, skipped {job.get('skipped', 0)}, "
         f"failed {job.get('failed', 0)}"
     )
+    if job.get("message"):
+        console.print(f"Reason: {job['message']}")
     errors = job.get("errors") or []
     if errors:
         console.print(render.import_errors_table(errors[:20]))

@@ -99,6 +99,11 @@ class ImportRun:
         try:
             self.client.upload_import(entry["upload_url"], self.path.read_bytes())
         except SqurlError as error:
+            if error.status == 409:
+                # The server already has this job's file: an earlier run's answer was lost.
+                entry["uploaded"] = True
+                self._remember(entry)
+                return
             if not self.resumed or error.status not in (400, 403, 404):
                 raise
             # The remembered pre-signed URL has expired: a new job, uploaded at once.

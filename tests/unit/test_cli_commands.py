@@ -576,6 +576,7 @@ class ImportServer:
         self.uploads: list[bytes] = []
         self.polls = 0
         self.fail_upload = False
+        self.lose_upload_answer = False
         api.on("POST", "/imports", self.create)
         api.on("PUT", "/uploads/imp1", self.upload)
         api.on("PUT", "/uploads/imp2", self.upload)
@@ -593,7 +594,11 @@ class ImportServer:
     def upload(self, request: httpx.Request) -> httpx.Response:
         if self.fail_upload:
             raise httpx.ConnectError("refused")
+        if self.uploads:
+            return error(409, "ConflictError", "This import's file was uploaded.")
         self.uploads.append(request.content)
+        if self.lose_upload_answer:
+            raise httpx.ReadError("connection reset after the upload was stored")
         return httpx.Response(200)
 
     def status(self, request: httpx.Request) -> httpx.Response:
@@ -672,12 +677,24 @@ def test_an_interrupted_upload_is_finished_by_the_next_run(
 FAILED_JOB = {
     "id": "bad",
     "status": "failed",
+    "message": "The file is not UTF-8.",
     "total": 0,
     "created": 0,
     "skipped": 0,
     "failed": 0,
     "errors": [{"line": 1, "error": "not a CSV"}],
 }
+
+
+def test_an_upload_whose_answer_was_lost_is_not_sent_twice(
+    api: FakeApi, signed_in: Path, csv_file: Path
+) -> None:
+    server = ImportServer(api)
+    server.lose_upload_answer = True
+    result = run("import", str(csv_file), "--json", "--poll-interval", "0.05")
+    assert result.exit_code == OK, result.output
+    assert server.uploads == [csv_file.read_bytes()] and server.jobs == 1
+    assert json.loads(result.stdout)["status"] == "done"
 
 
 def test_a_failed_import_is_exit_1(api: FakeApi, signed_in: Path, csv_file: Path) -> None:
@@ -696,6 +713,7 @@ def test_a_failed_import_is_exit_1(api: FakeApi, signed_in: Path, csv_file: Path
     result = run("import", str(csv_file), "--poll-interval", "0.05")
     assert result.exit_code == API_ERROR
     assert "failed" in result.stdout and "not a CSV" in result.stdout
+    assert "Reason: The file is not UTF-8." in result.stdout
 
 
 def test_import_of_a_missing_file_or_unknown_format_is_exit_2(
