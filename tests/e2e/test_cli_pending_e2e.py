@@ -107,16 +107,21 @@ def test_several_urls_are_created_in_bulk_with_per_item_results(cli: SqurlCli, s
     assert len(listed) == 2
 
 
-def test_qr_codes_as_svg_and_png(cli: SqurlCli, tmp_path: Path) -> None:
-    code = cli.ok("shorten", "https://example.com/cli/qr", "--json").json()["short_code"]
+def test_qr_codes_as_svg_and_png_decode_to_the_short_url(cli: SqurlCli, tmp_path: Path) -> None:
+    # The decoder (zxing-cpp), not the encoder, reads them back; it lands with the QR route.
+    from tests.qr_reading import decode_png, decode_svg
+
+    created = cli.ok("shorten", "https://example.com/cli/qr", "--json").json()
+    code = created["short_code"]
     svg = tmp_path / "code.svg"
     assert cli.ok("qr", code, "-o", str(svg), "--json").json()["format"] == "svg"
-    assert b"<svg" in svg.read_bytes()
+    assert decode_svg(svg.read_bytes()) == [created["short_url"]]
 
     png = tmp_path / "code.png"
     written = cli.ok("qr", code, "-o", str(png), "--scale", "4", "--border", "2", "--ecc", "H")
     assert f"Wrote {png}" in written.stdout
     assert png.read_bytes().startswith(PNG_SIGNATURE)
+    assert decode_png(png.read_bytes()) == [created["short_url"]]
 
     larger = tmp_path / "larger.png"
     cli.ok("qr", code, "-o", str(larger), "--scale", "8", "--border", "2", "--ecc", "H")
