@@ -129,14 +129,18 @@ def stats_view(stats: Mapping[str, Any], *, days: int, today: date) -> Renderabl
         (str(stats.get("click_count", 0)), "bold magenta"),
         f"  (bots apart: {stats.get('bot_clicks', 0)})",
     )
-    return Group(
+    parts: list[RenderableType] = [
         headline,
         Text(f"Daily clicks, last {days} days (UTC)", style="bold"),
         bar_chart(series),
-        breakdown_table("Referrers", "domain", stats.get("referrers") or []),
-        breakdown_table("Countries", "country", stats.get("countries") or []),
-        breakdown_table("Devices", "device", stats.get("devices") or []),
-    )
+    ]
+    for title, key, rows in (
+        ("Referrers", "domain", stats.get("referrers")),
+        ("Countries", "country", stats.get("countries")),
+        ("Devices", "device", stats.get("devices")),
+    ):
+        parts.append(breakdown_table(title, key, rows) if rows else Text(f"{title}: none yet"))
+    return Group(*parts)
 
 
 def tokens_table(tokens: Iterable[Mapping[str, Any]]) -> Table:

@@ -821,3 +821,14 @@ def test_a_scope_refusal_is_exit_3(api: FakeApi, signed_in: Path) -> None:
 def test_a_gone_link_is_exit_4(api: FakeApi, signed_in: Path) -> None:
     api.on("GET", "/urls/old", error(410, "Gone", "The link was disabled."))
     assert run("show", "old").exit_code == NOT_FOUND
+
+
+def test_stats_of_a_link_without_clicks(api: FakeApi, signed_in: Path) -> None:
+    empty = {"short_code": "abc123", "click_count": 0, "bot_clicks": 0, "daily": [],
+             "referrers": [], "countries": [], "devices": []}  # fmt: skip
+    api.on("GET", "/urls/abc123/stats", httpx.Response(200, json=empty))
+    result = run("stats", "abc123", "--days", "5")
+    assert result.exit_code == OK, result.output
+    days = [line for line in result.stdout.splitlines() if line[:4].isdigit()]
+    assert len(days) == 5 and all(line.endswith(" 0") and "█" not in line for line in days)
+    assert "Referrers: none yet" in result.stdout and "Devices: none yet" in result.stdout
