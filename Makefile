@@ -38,6 +38,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
+	# The `squrl` command (squrl_cli/) onto the venv's PATH; the lock above holds its dependencies.
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -86,7 +88,7 @@ checkov: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(LINT_ASSEMBLY)/manifest
 		--baseline checkov-baseline.toml $(LINT_ASSEMBLY)
 
 typecheck: $(VENV)/.installed ## mypy over the runtime, the local server and the CDK app
-	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks tools app.py
+	$(VENV)/bin/mypy shared functions devserver squrl_config cdk_constructs stacks tools squrl_cli app.py
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("shared", "functions", "stacks", "cdk_constructs", "squrl_config", "devserver", "bench")
+PACKAGES = (
+    "shared",
+    "functions",
+    "stacks",
+    "cdk_constructs",
+    "squrl_config",
+    "devserver",
+    "bench",
+    "squrl_cli",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -61,6 +70,8 @@ def test_the_repository_keeps_every_contract() -> None:
         ("squrl_config/models.py", "import stacks.data_stack", "Layers only point down"),
         ("cdk_constructs/core/compliance.py", "import stacks", "Layers only point down"),
         ("stacks/data_stack.py", "import app", "Nothing imports app.py"),
+        # The CLI reaching into the runtime instead of talking HTTP.
+        ("squrl_cli/client.py", "import shared.contracts.routes", "talk HTTP only"),
         # A cycle between two modules of one package.
         ("shared/clicks/events.py", "from shared.clicks import producer", "No import cycles"),
     ],
