@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import quote, urlsplit
 
 from devserver.click_stream import LocalClickStream
 from devserver.edge import Front, LocalCloudFront
@@ -21,6 +22,7 @@ from devserver.gateway import MAX_GATEWAY_BODY, Gateway
 from devserver.http_server import HttpServer
 from devserver.lambda_shapes import ProxyResult
 from devserver.store import StoreError
+from devserver.web import WebApp
 
 LOCAL_ENV = "local"
 REGION = "us-east-1"
@@ -113,6 +115,8 @@ class LocalSqurl:
             os.environ.get("SQURL_REDIRECT_PATH", "regional"),
             on_link_change=self._forget_at_the_edge,
         )
+        # The web app at /app/, built from web/ now (None in a copy without web/).
+        self.web = WebApp.build()
         # Lambda's init for every function now, so no first request is slow.
         self.functions.load("redirect", "create_url", "get_url", "click_consumer")
 
@@ -126,6 +130,9 @@ class LocalSqurl:
     def _answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> ProxyResult:
+        page = self.web.answer(method, urlsplit(target).path) if self.web else None
+        if page is not None:
+            return page
         return self.front.handle(method, target, headers, body, source_ip)
 
     @property
@@ -167,8 +174,15 @@ Data is kept in {local.data_dir} (--fresh or SQURL_FRESH=1 starts empty).
        -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\
        -d '{{"original_url": "https://example.com/hello"}}'
 
-Ctrl-C stops everything.
+{web_app_line(local)}Ctrl-C stops everything.
 """
+
+
+def web_app_line(local: LocalSqurl) -> str:
+    """The link that opens the web app signed in (SPEC 10), when the app is there."""
+    if local.web is None:
+        return ""
+    return f"  Web app, signed in: {local.url}/app/#token={quote(local.api_key, safe='')}\n\n"
 
 
 def main(argv: list[str] | None = None) -> None:
