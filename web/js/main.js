@@ -50,8 +50,8 @@ async function render() {
   const context = { config: state.config, go, notice: state.notice, isCurrent: () => ticket === state.rendering };
   state.notice = null;
   main.replaceChildren(page);
-  await view(page, ...params, context);
-  if (ticket !== state.rendering) return;
+  // Views put their heading in at once, before they wait for the API.
+  const done = view(page, ...params, context);
   const heading = main.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
@@ -60,6 +60,7 @@ async function render() {
     heading.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
+  await done;
 }
 
 function notFoundView(page) {
