@@ -65,7 +65,10 @@ class ApiStack(SqurlStack):
             self,
             "Api",
             env_name=config.name,
-            settings=config.api,
+            # With the web app's origin (the short domain) allowed too.
+            settings=config.api.model_copy(
+                update={"cors_allowed_origins": config.cors_allowed_origins}
+            ),
             log_retention_days=config.log_retention_days,
             retain=config.retain_data,
         )
@@ -101,7 +104,7 @@ class ApiStack(SqurlStack):
             "SQURL_CLICK_STREAM": (
                 names.click_stream_name(config.name) if config.analytics.enabled else ""
             ),
-            "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
+            "SQURL_CORS_ORIGINS": ",".join(config.cors_allowed_origins),
         }
         create_url = SqurlFunction(
             self,
