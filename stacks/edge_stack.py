@@ -258,8 +258,7 @@ class EdgeStack(SqurlStack):
             api_base_url = api_origin
         else:
             api_origin = (
-                f"https://{home_api.api.rest_api_id}.execute-api.{home_api.region}"
-                f".{Aws.URL_SUFFIX}"
+                f"https://{home_api.api.rest_api_id}.execute-api.{home_api.region}.{Aws.URL_SUFFIX}"
             )
             api_base_url = f"{api_origin}/{home_api.links_api.stage_name}"
         return WebApp(

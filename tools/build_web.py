@@ -103,7 +103,8 @@ def build(source: Path = SOURCE, out: Path = OUT) -> Built:
 
         def rename(match: re.Match[str], module: str = module) -> str:
             target = posixpath.normpath(posixpath.join(posixpath.dirname(module), match.group(3)))
-            return f"{match.group(1)}{match.group(2)}./{posixpath.basename(names[target])}{match.group(2)}"
+            quote = match.group(2)
+            return f"{match.group(1)}{quote}./{posixpath.basename(names[target])}{quote}"
 
         text = _LINE_COMMENT.sub("", _IMPORT.sub(rename, modules[module]))
         data = text.encode()
@@ -122,8 +123,10 @@ def build(source: Path = SOURCE, out: Path = OUT) -> Built:
         if module != ENTRY_SCRIPT
     )
     index = (source / "index.html").read_text(encoding="utf-8")
-    for original, hashed in ((f'href="{STYLESHEET}"', f'href="{css_name}"'),
-                             (f'src="{ENTRY_SCRIPT}"', f'src="{entry}"')):
+    for original, hashed in (
+        (f'href="{STYLESHEET}"', f'href="{css_name}"'),
+        (f'src="{ENTRY_SCRIPT}"', f'src="{entry}"'),
+    ):
         if original not in index:
             raise ValueError(f"index.html does not reference {original}")
         index = index.replace(original, hashed)

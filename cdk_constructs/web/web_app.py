@@ -29,8 +29,8 @@ from shared.contracts import web
 ENTRY_FUNCTION = f"""function handler(event) {{
   var request = event.request;
   if (request.uri === '{web.PREFIX}') {{
-    return {{ statusCode: 301, statusDescription: 'Moved Permanently',
-      headers: {{ location: {{ value: '{web.PREFIX}/' }}, 'cache-control': {{ value: 'no-cache' }} }} }};
+    return {{ statusCode: 301, statusDescription: 'Moved Permanently', headers: {{
+      location: {{ value: '{web.PREFIX}/' }}, 'cache-control': {{ value: 'no-cache' }} }} }};
   }}
   if (request.uri === '{web.PREFIX}/') {{
     request.uri = '{web.PREFIX}/{web.INDEX}';

@@ -92,8 +92,8 @@ class Watched:
         page.on("console", self._console)
 
     def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text or message.type == "error" and (
-            "Refused" in message.text
+        if "Content Security Policy" in message.text or (
+            message.type == "error" and "Refused" in message.text
         ):
             self.problems.append(f"CSP: {message.text}")
 
@@ -131,16 +131,18 @@ def links_table(page: Any) -> Any:
 
 
 def row_of(page: Any, code: str) -> Any:
-    return links_table(page).get_by_role("row").filter(
-        has=page.get_by_role("link", name=code, exact=True)
+    return (
+        links_table(page)
+        .get_by_role("row")
+        .filter(has=page.get_by_role("link", name=code, exact=True))
     )
 
 
-def shoot(page: Any, name: str) -> Path:
+def shoot(page: Any, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"]
     path = SCREENSHOTS / f"{name}-{width}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

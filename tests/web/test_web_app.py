@@ -190,7 +190,7 @@ def test_delete_asks_first_and_cancel_keeps_the_link(page: Any, web_server: Any)
     dialog = page.get_by_role("dialog")
     dialog.wait_for()
     assert code in dialog.inner_text()
-    shoot(page, "delete-dialog")
+    shoot(page, "delete-dialog", full_page=False)
     assert_accessible(page)
     dialog.get_by_role("button", name="Cancel").click()
     dialog.wait_for(state="detached")
@@ -275,8 +275,11 @@ def test_stats_page_with_chart_breakdowns_and_bots_apart(page: Any, web_server: 
     code = create(web_server, custom_code=new_code("stats"), redirect_type=302)["short_code"]
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1"
     for _ in range(3):
-        headers = {"User-Agent": iphone, "Referer": "https://news.example.org/x",
-                   "CloudFront-Viewer-Country": "DE"}
+        headers = {
+            "User-Agent": iphone,
+            "Referer": "https://news.example.org/x",
+            "CloudFront-Viewer-Country": "DE",
+        }
         assert web_server.request("GET", f"/{code}", headers=headers, key=False).status == 302
     googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     web_server.request("GET", f"/{code}", headers={"User-Agent": googlebot}, key=False)
@@ -297,7 +300,7 @@ def test_stats_page_with_chart_breakdowns_and_bots_apart(page: Any, web_server: 
     devices = page.get_by_role("region", name="Devices")
     assert devices.get_by_role("row").filter(has_text="3").count() == 1
     bots = page.get_by_role("region", name="Bots")
-    assert "1 requests came from" in bots.inner_text()
+    assert "1 request came from" in bots.inner_text()
     total = page.get_by_role("region", name="Clicks").inner_text()
     assert "3 visits by people" in total
     assert "1 by bots" in total
@@ -375,7 +378,7 @@ def test_nothing_is_wider_than_the_screen(page: Any, web_server: Any, width: int
         # On a phone the row still shows where the link goes and every action.
         row = links_table(page).locator("tbody tr").first
         assert row.get_by_role("button", name="Delete").is_visible()
-        shoot(page, "links-phone")
+        shoot(page, "links-phone", full_page=False)
 
 
 def test_loads_are_retried_and_failures_offer_a_retry(page: Any, web_server: Any, width: int):
@@ -387,8 +390,11 @@ def test_loads_are_retried_and_failures_offer_a_retry(page: Any, web_server: Any
     def flaky(route: Any) -> None:
         if route.request.method == "GET" and failures["left"] > 0:
             failures["left"] -= 1
-            route.fulfill(status=503, content_type="application/json",
-                          body='{"error":"InternalServerError","message":"down","details":null}')
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error":"InternalServerError","message":"down","details":null}',
+            )
         else:
             route.continue_()
 
@@ -409,8 +415,9 @@ def test_loads_are_retried_and_failures_offer_a_retry(page: Any, web_server: Any
     assert links_table(page).locator("tbody tr").count() >= 1
 
 
-def test_a_lost_create_answer_is_retried_without_a_second_link(page: Any, web_server: Any,
-                                                               width: int):
+def test_a_lost_create_answer_is_retried_without_a_second_link(
+    page: Any, web_server: Any, width: int
+):
     if width != DESKTOP:
         pytest.skip("one width is enough for network behaviour")
     code = new_code("idem")

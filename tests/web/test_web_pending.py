@@ -15,7 +15,9 @@ pytestmark = pytest.mark.xdist_group("web")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize(("label", "fmt"), [("Download QR (SVG)", "svg"), ("Download QR (PNG)", "png")])
+@pytest.mark.parametrize(
+    ("label", "fmt"), [("Download QR (SVG)", "svg"), ("Download QR (PNG)", "png")]
+)
 def test_qr_download_with_the_bearer_token(
     page: Any, web_server: Any, label: str, fmt: str
 ) -> None:
@@ -29,7 +31,7 @@ def test_qr_download_with_the_bearer_token(
         page.get_by_role("button", name=label).click()
     download = info.value
     assert download.suggested_filename == f"{code}.{fmt}"
-    data = open(download.path(), "rb").read()
+    data = download.path().read_bytes()
     expected = web_server.request("GET", f"/urls/{code}/qr?format={fmt}")
     assert expected.status == 200
     assert data == expected.body
@@ -65,10 +67,19 @@ def test_tokens_create_show_once_copy_list_and_revoke(page: Any, web_server: Any
     row = page.get_by_role("table", name="Your tokens").get_by_role("row").filter(has_text=name)
     row.wait_for()
     # The new token works, within its scopes only.
-    assert web_server.request("GET", "/urls?limit=1", key=False,
-                              headers={"Authorization": f"Bearer {token}"}).status == 200
-    refused = web_server.request("POST", "/urls", {"original_url": "https://example.com/s"},
-                                 key=False, headers={"Authorization": f"Bearer {token}"})
+    assert (
+        web_server.request(
+            "GET", "/urls?limit=1", key=False, headers={"Authorization": f"Bearer {token}"}
+        ).status
+        == 200
+    )
+    refused = web_server.request(
+        "POST",
+        "/urls",
+        {"original_url": "https://example.com/s"},
+        key=False,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert refused.status == 403
 
     # Shown once: after a reload only the list remains.
@@ -78,5 +89,9 @@ def test_tokens_create_show_once_copy_list_and_revoke(page: Any, web_server: Any
     row.get_by_role("button", name="Revoke").click()
     page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
     row.wait_for(state="detached")
-    assert web_server.request("GET", "/urls?limit=1", key=False,
-                              headers={"Authorization": f"Bearer {token}"}).status == 403
+    assert (
+        web_server.request(
+            "GET", "/urls?limit=1", key=False, headers={"Authorization": f"Bearer {token}"}
+        ).status
+        == 403
+    )

@@ -21,8 +21,9 @@ export function dailySeries(daily, today = new Date()) {
   return series;
 }
 
-export function barChart(series, label) {
-  const width = 640;
+// Drawn at the width it is shown at, so its labels stay readable on a phone.
+export function barChart(series, label, shownWidth = 640) {
+  const width = Math.round(Math.min(960, Math.max(300, shownWidth)));
   const height = 200;
   const pad = { top: 12, right: 8, bottom: 24, left: 36 };
   const max = Math.max(1, ...series.map((d) => d.clicks));

@@ -76,11 +76,13 @@ function statsParts(stats) {
   const series = dailySeries(stats.daily || []);
   const total = stats.click_count ?? 0;
   const inRange = series.reduce((sum, d) => sum + d.clicks, 0);
+  const bots = stats.bot_clicks ?? 0;
   return [
     h("p", { class: "total" }, h("strong", {}, String(total)), ` ${total === 1 ? "visit" : "visits"} by people`,
-      h("span", { class: "muted" }, ` · ${stats.bot_clicks ?? 0} by bots, counted apart`)),
+      h("span", { class: "muted" }, ` · ${bots} by bots, counted apart`)),
     h("figure", { class: "card" },
-      barChart(series, `Bar chart of visits per day from ${series[0].date} to ${series.at(-1).date}: ${inRange} in all; the table below lists each day.`),
+      barChart(series, `Bar chart of visits per day from ${series[0].date} to ${series.at(-1).date}: ${inRange} in all; the table below lists each day.`,
+        document.getElementById("main").clientWidth - 64),
       h("figcaption", {}, `Visits per day, ${series[0].date} to ${series.at(-1).date} (UTC)`)),
     h("div", { class: "table-wrap scroll" }, dailyTable(series)),
     h("div", { class: "breakdowns" },
@@ -89,7 +91,7 @@ function statsParts(stats) {
       breakdown("Devices", "Device", stats.devices, "device")),
     h("section", { class: "card", "aria-labelledby": "bots-title" },
       h("h3", { id: "bots-title" }, "Bots"),
-      h("p", {}, `${stats.bot_clicks ?? 0} requests came from crawlers, link previewers and other bots. They are not in the numbers above.`)),
+      h("p", {}, `${bots} ${bots === 1 ? "request" : "requests"} came from crawlers, link previewers and other bots. They are not in the numbers above.`)),
   ];
 }
 
