@@ -4,12 +4,7 @@
 import { errorField } from "./api.js";
 import { field, h } from "./dom.js";
 
-export const REDIRECT_TYPES = [
-  ["301", "301 Moved permanently"],
-  ["302", "302 Found (temporary)"],
-  ["307", "307 Temporary redirect"],
-  ["308", "308 Permanent redirect"],
-];
+export const REDIRECT_TYPES = ["301", "302", "307", "308"];
 
 export function linkFields({ link = null, creating = true } = {}) {
   const inputs = {
@@ -18,7 +13,7 @@ export function linkFields({ link = null, creating = true } = {}) {
     custom_code: creating ? h("input", { type: "text", name: "custom_code", autocomplete: "off", spellcheck: "false", maxlength: "20" }) : null,
     ttl_hours: h("input", { type: "number", name: "ttl_hours", min: "1", max: "87600", step: "1", inputmode: "numeric" }),
     redirect_type: h("select", { name: "redirect_type" },
-      REDIRECT_TYPES.map(([value, label]) => h("option", { value, selected: String(link?.redirect_type || 301) === value }, label))),
+      REDIRECT_TYPES.map((value) => h("option", { value, selected: String(link?.redirect_type || 301) === value }, value))),
     tags: h("input", { type: "text", name: "tags", autocomplete: "off", spellcheck: "false", value: (link?.tags || []).join(", ") }),
   };
   const expiresHint = creating
@@ -29,7 +24,7 @@ export function linkFields({ link = null, creating = true } = {}) {
     field("Title", inputs.title, "Optional, for you only."),
     creating ? field("Custom code", inputs.custom_code, "Optional: 3 to 20 letters, digits, - or _. Empty for a generated one.") : null,
     field("Expires in hours", inputs.ttl_hours, expiresHint),
-    field("Redirect type", inputs.redirect_type),
+    field("Redirect type", inputs.redirect_type, "301 and 308 are permanent (browsers may keep them up to an hour); 302 and 307 are temporary."),
     field("Tags", inputs.tags, "Optional, comma-separated: lowercase letters, digits and -, up to 10."),
   ];
   return { inputs, fields };

@@ -134,6 +134,7 @@ function linksTable(context) {
       h("td", {}, h("span", { class: `status status-${link.status}` }, link.status)),
       h("td", { class: "num" }, String(link.click_count ?? 0)),
       h("td", {}, h("div", { class: "row-actions" },
+        h("a", { href: `#/links/${enc(link.short_code)}`, class: "button-link" }, "Stats"),
         h("button", { type: "button", onclick: () => context.go(`/links/${enc(link.short_code)}/edit`) }, "Edit"),
         h("button", { type: "button", onclick: (e) => toggle(link, tr, e.currentTarget) }, link.status === "disabled" ? "Enable" : "Disable"),
         h("button", { type: "button", class: "danger", onclick: () => remove(link, tr) }, "Delete"))));
@@ -148,7 +149,7 @@ function linksTable(context) {
       const { body } = await api.patch(`/urls/${enc(link.short_code)}`, { status: wanted }, { "If-Match": `"${link.version}"` });
       const fresh = row(body);
       tr.replaceWith(fresh);
-      fresh.querySelector(".row-actions button:nth-child(2)").focus();
+      fresh.querySelector(".row-actions button:nth-of-type(2)").focus();
       announce(`${link.short_code} is now ${body.status}.`);
     } catch (error) {
       button.disabled = false;
