@@ -29,7 +29,7 @@ function createForm(created) {
   const message = h("div");
   const reveal = h("div", { tabindex: "-1" });
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "new-token-title" },
-    h("h2", { id: "new-token-title" }, "New token"),
+    h("h2", { id: "new-token-title" }, "Create a token"),
     h("div", { class: "grid" },
       field("Token name", name, "What it is for, e.g. \"laptop CLI\"."),
       field("Expires in days", days)),
