@@ -63,8 +63,16 @@ class WebApp(Construct):
         cognito: Mapping[str, Any] | None = None,
         source: Path | None = None,
     ) -> None:
+        """`cognito`, when the environment has a user pool: `domain` (the hosted UI's
+        https origin), `client_id` (the web app client), `redirect_uri` (`https://<short
+        domain>/app/`, one of the client's callback URLs), optional `scopes` and `token_use`
+        (`access`, the default, or `id`). It goes into config.json, and its domain into the
+        CSP's connect-src."""
         super().__init__(scope, construct_id)
         source = source or build_dir()
+        # The hosted UI's token endpoint is called from the page (the PKCE code exchange).
+        if cognito:
+            connect_origins = [*connect_origins, str(cognito["domain"]).rstrip("/")]
         self.bucket = s3.Bucket(
             self,
             "Bucket",

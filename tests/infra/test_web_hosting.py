@@ -188,3 +188,47 @@ def test_the_short_domain_origin_is_allowed_by_cors() -> None:
     ]
     prod["api"]["cors_allowed_origins"] = ["*"]
     assert load_config(context).environments["prod"].cors_allowed_origins == ["*"]
+
+
+def test_cognito_settings_reach_config_json_and_the_csp(tmp_path: Any) -> None:
+    from aws_cdk import App, Environment, Stack
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_cloudfront_origins as origins
+
+    from cdk_constructs.web.web_app import WebApp
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Probe", env=Environment(account="111111111111", region="us-east-1"))
+    distribution = cloudfront.Distribution(
+        stack,
+        "Distribution",
+        default_behavior=cloudfront.BehaviorOptions(origin=origins.HttpOrigin("example.com")),
+    )
+    domain = "https://squrl-dev.auth.us-east-1.amazoncognito.com"
+    WebApp(
+        stack,
+        "WebApp",
+        env_name="probe",
+        distribution=distribution,
+        api_base_url="https://api.sq.example.com",
+        connect_origins=["https://api.sq.example.com"],
+        cognito={"domain": domain, "client_id": "abc123", "redirect_uri": "https://sq/app/"},
+    )
+    template = app.synth().get_stack_by_name("Probe").template
+    policy = only(template, "AWS::CloudFront::ResponseHeadersPolicy")["Properties"]
+    csp = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert (
+        f"connect-src 'self' https://api.sq.example.com {domain};" in (csp["ContentSecurityPolicy"])
+    )
+    deployments = resources(template, "Custom::CDKBucketDeployment").values()
+    (entry,) = [d for d in deployments if d["Properties"]["DestinationBucketKeyPrefix"] == "app/"]
+    (staged,) = [
+        json.loads(path.read_text())
+        for path in tmp_path.glob("asset.*/config.json")
+        if "cognito" in path.read_text()
+    ]
+    assert staged == {
+        "api_base_url": "https://api.sq.example.com",
+        "cognito": {"domain": domain, "client_id": "abc123", "redirect_uri": "https://sq/app/"},
+    }
+    assert len(entry["Properties"]["SourceObjectKeys"]) == 2
