@@ -290,7 +290,7 @@ def test_stats_page_with_chart_breakdowns_and_bots_apart(page: Any, web_server: 
     page.get_by_role("heading", name="Clicks").wait_for()
     assert page.evaluate("document.activeElement.tagName") == "H1"
     chart = page.get_by_role("img", name="Bar chart of visits per day")
-    assert chart.is_visible()
+    chart.wait_for()
     assert chart.locator("rect").count() >= 30
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     day_rows = page.get_by_role("table").filter(has_text="Per day").get_by_role("row")
