@@ -448,3 +448,17 @@ def test_a_sign_in_the_api_refuses_returns_to_the_sign_in_page(page: Any, web_se
     page.goto(f"{web_server.url}/app/#token=revoked-or-wrong")
     page.get_by_role("heading", name="Sign in").wait_for()
     assert page.get_by_role("alert").filter(has_text="Sign in again").is_visible()
+
+
+def test_a_bad_expiry_reaches_the_api_and_its_message_names_the_field(page: Any, web_server: Any):
+    sign_in(page, web_server)
+    page.get_by_label("Destination URL").fill("https://example.com/expiry")
+    page.get_by_label("Expires in hours").fill("87601")
+    page.get_by_role("button", name="Shorten").click()
+    refused = web_server.create({"original_url": "https://example.com/expiry", "ttl_hours": 87601})
+    assert refused.status == 400
+    body = refused.json()
+    page.get_by_role("alert").filter(has_text=body["message"]).wait_for()
+    assert body["details"]["field"] == "ttl_hours"
+    assert page.get_by_label("Expires in hours").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Expires in hours").input_value() == "87601"

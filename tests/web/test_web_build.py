@@ -91,3 +91,13 @@ def test_local_server_serves_the_app_with_cloudfronts_headers(web_server: Any) -
     assert fetch(f"{web_server.url}/app/../pyproject.toml")[0] == 404
     # The API is untouched next to it.
     assert fetch(f"{web_server.url}/health")[0] == 200
+
+
+def test_make_dev_prints_a_signed_in_link() -> None:
+    from types import SimpleNamespace
+
+    from devserver.server import web_app_line
+
+    local = SimpleNamespace(web=object(), url="http://127.0.0.1:8080", api_key="k/ey+1")
+    assert "http://127.0.0.1:8080/app/#token=k%2Fey%2B1" in web_app_line(local)  # type: ignore[arg-type]
+    assert web_app_line(SimpleNamespace(web=None, url="", api_key="k")) == ""  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ export function linkFields({ link = null, creating = true } = {}) {
     original_url: h("input", { type: "url", name: "original_url", inputmode: "url", autocomplete: "url", spellcheck: "false", required: true, value: link?.original_url || "" }),
     title: h("input", { type: "text", name: "title", maxlength: "200", value: link?.title || "" }),
     custom_code: creating ? h("input", { type: "text", name: "custom_code", autocomplete: "off", spellcheck: "false", maxlength: "20" }) : null,
-    ttl_hours: h("input", { type: "number", name: "ttl_hours", min: "1", max: "87600", step: "1", inputmode: "numeric" }),
+    // Text with a numeric keyboard rather than type=number: no scroll-wheel or arrow-key
+    // changes by accident, and what was typed reaches the API as typed, to be judged there.
+    ttl_hours: h("input", { type: "text", name: "ttl_hours", inputmode: "numeric", autocomplete: "off" }),
     redirect_type: h("select", { name: "redirect_type" },
       REDIRECT_TYPES.map((value) => h("option", { value, selected: String(link?.redirect_type || 301) === value }, value))),
     tags: h("input", { type: "text", name: "tags", autocomplete: "off", spellcheck: "false", value: (link?.tags || []).join(", ") }),
@@ -30,6 +32,12 @@ export function linkFields({ link = null, creating = true } = {}) {
   return { inputs, fields };
 }
 
+// "24" -> 24; anything else is sent as typed, for the API to refuse with its own message.
+export function wholeNumber(text) {
+  const trimmed = text.trim();
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
 export function parseTags(text) {
   return [...new Set(text.split(/[\s,]+/).map((tag) => tag.trim()).filter(Boolean))];
 }
@@ -39,8 +47,7 @@ export function createBody(inputs) {
   const body = { original_url: inputs.original_url.value };
   if (inputs.title.value.trim()) body.title = inputs.title.value.trim();
   if (inputs.custom_code.value) body.custom_code = inputs.custom_code.value;
-  if (inputs.ttl_hours.value !== "") body.ttl_hours = Number(inputs.ttl_hours.value);
-  else if (inputs.ttl_hours.validity.badInput) body.ttl_hours = inputs.ttl_hours.value;
+  if (inputs.ttl_hours.value.trim() !== "") body.ttl_hours = wholeNumber(inputs.ttl_hours.value);
   body.redirect_type = Number(inputs.redirect_type.value);
   const tags = parseTags(inputs.tags.value);
   if (tags.length) body.tags = tags;

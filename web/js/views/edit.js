@@ -2,7 +2,7 @@
 
 import { ApiError, api, describe, enc, errorBox } from "../api.js";
 import { announce, field, h, setBusy } from "../dom.js";
-import { clearFieldErrors, linkFields, parseTags, showFieldError } from "../linkform.js";
+import { clearFieldErrors, linkFields, parseTags, showFieldError, wholeNumber } from "../linkform.js";
 
 export async function editView(page, code, context) {
   const heading = h("h1", {}, `Edit ${code}`);
@@ -76,7 +76,7 @@ function changed(link, inputs, never) {
   if (Number(inputs.redirect_type.value) !== link.redirect_type) changes.redirect_type = Number(inputs.redirect_type.value);
   const tags = parseTags(inputs.tags.value).sort();
   if (tags.join(",") !== [...(link.tags || [])].sort().join(",")) changes.tags = tags;
-  if (inputs.ttl_hours.value !== "") changes.ttl_hours = Number(inputs.ttl_hours.value);
+  if (inputs.ttl_hours.value.trim() !== "") changes.ttl_hours = wholeNumber(inputs.ttl_hours.value);
   else if (never && link.expires_at) changes.expires_at = null;
   if (inputs.status.value !== link.status && link.status !== "expired") changes.status = inputs.status.value;
   if (link.status === "expired" && inputs.status.value === "disabled") changes.status = "disabled";

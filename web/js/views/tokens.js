@@ -2,6 +2,7 @@
 
 import { ApiError, api, describe, enc, errorBox } from "../api.js";
 import { announce, confirmDialog, copy, field, formatDate, h, setBusy } from "../dom.js";
+import { wholeNumber } from "../linkform.js";
 
 const SCOPES = [
   ["links:read", "Read links"],
@@ -21,7 +22,7 @@ export function tokensView(page, context) {
 
 function createForm(created) {
   const name = h("input", { type: "text", name: "name", required: true, maxlength: "100", autocomplete: "off" });
-  const days = h("input", { type: "number", name: "expires_in_days", min: "1", max: "365", value: "90", inputmode: "numeric" });
+  const days = h("input", { type: "text", name: "expires_in_days", value: "90", inputmode: "numeric", autocomplete: "off" });
   const boxes = SCOPES.map(([scope, label]) => {
     const box = h("input", { type: "checkbox", name: "scopes", value: scope, checked: true, id: `scope-${scope.replace(":", "-")}` });
     return h("div", { class: "check" }, box, h("label", { for: box.id }, `${label} (${scope})`));
@@ -52,7 +53,7 @@ function createForm(created) {
     }
     setBusy(form, true);
     try {
-      const { body } = await api.post("/tokens", { name: name.value.trim(), scopes, expires_in_days: Number(days.value) });
+      const { body } = await api.post("/tokens", { name: name.value.trim(), scopes, expires_in_days: wholeNumber(days.value) });
       form.reset();
       showSecret(reveal, body);
       created();
