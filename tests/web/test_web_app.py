@@ -336,6 +336,10 @@ def test_keyboard_only_create_with_visible_focus(page: Any, web_server: Any):
     assert_focus_visible(page)
     page.keyboard.press("Enter")
     row_of(page, code).wait_for()
+    # Focus lands on the new short link's box; the next Tab is the link itself.
+    assert page.evaluate("document.activeElement.className") == "result"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").endswith(f"/{code}")
     stored = web_server.request("GET", f"/urls/{code}").json()
     assert stored["redirect_type"] == 302
     assert stored["tags"] == ["keys"]

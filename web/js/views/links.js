@@ -43,6 +43,8 @@ function shortenForm(created) {
       message.replaceChildren();
       form.reset();
       showResult(result, body, status === 200);
+      // The button was disabled while busy, which drops focus: it goes to the new link instead.
+      result.focus();
       created();
     } catch (error) {
       // The input stays as it was typed; the error says what to change.
