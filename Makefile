@@ -26,7 +26,7 @@ SYNTH_INPUTS := app.py cdk.json requirements.lock $(shell git ls-files stacks cd
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help install dev openapi test test-unit test-oldest test-infra test-e2e lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
+.PHONY: help install dev openapi test test-unit test-oldest test-infra test-e2e test-web web lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -68,6 +68,12 @@ test-infra: install ## Run the infrastructure tests only (one synth per session)
 
 test-e2e: $(VENV)/.installed ## Run the end-to-end tests only (over HTTP, local server)
 	$(PY) -m pytest -n 2 tests/e2e
+
+test-web: $(VENV)/.installed ## Run the web app's tests only (Chromium, Playwright; tests/web)
+	$(PY) -m pytest -n 2 --dist loadgroup tests/web
+
+web: $(VENV)/.installed ## Build the web app into .build/web/ and print its first-load size
+	$(PY) -m tools.build_web --check
 
 lint: $(VENV)/.installed typecheck checkov ## ruff, mypy, the import contracts and checkov
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import quote, urlsplit
 
 from devserver.click_stream import LocalClickStream
 from devserver.docs_page import DOCS_PATH, docs_page
@@ -23,6 +24,7 @@ from devserver.http_server import HttpServer
 from devserver.imports import LocalImports
 from devserver.lambda_shapes import ProxyResult
 from devserver.store import StoreError
+from devserver.web import WebApp
 from shared.imports.uploads import LOCAL_UPLOADS_PATH
 
 LOCAL_ENV = "local"
@@ -153,6 +155,8 @@ class LocalSqurl:
             os.environ.get("SQURL_REDIRECT_PATH", "regional"),
             on_link_change=self._forget_at_the_edge,
         )
+        # The web app at /app/, built from web/ now (None in a copy without web/).
+        self.web = WebApp.build()
         # Lambda's init for every function now, so no first request is slow.
         self.functions.load("redirect", "create_url", "get_url", "click_consumer", "authorizer")
         self.user_id, self.user_email = LOCAL_USER_ID, LOCAL_USER_EMAIL
@@ -178,6 +182,9 @@ class LocalSqurl:
                 {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"},
                 page,
             )
+        app_page = self.web.answer(method, urlsplit(target).path) if self.web else None
+        if app_page is not None:
+            return app_page
         return self.front.handle(method, target, headers, body, source_ip)
 
     @property
@@ -225,8 +232,15 @@ Data is kept in {local.data_dir} (--fresh or SQURL_FRESH=1 starts empty).
        -H 'x-api-key: {local.api_key}' -H 'Content-Type: application/json' \\
        -d '{{"original_url": "https://example.com/hello"}}'
 
-Ctrl-C stops everything.
+{web_app_line(local)}Ctrl-C stops everything.
 """
+
+
+def web_app_line(local: LocalSqurl) -> str:
+    """The link that opens the web app signed in (SPEC 10), when the app is there."""
+    if local.web is None:
+        return ""
+    return f"  Web app, signed in: {local.url}/app/#token={quote(local.api_key, safe='')}\n\n"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -447,6 +447,16 @@ class EnvironmentConfig(_Strict):
         return None
 
     @property
+    def cors_allowed_origins(self) -> list[str]:
+        """`api.cors_allowed_origins` plus the web app's origin, `https://<short_domain>`: the
+        app at /app/ calls the API on its own host from there (docs/web.md)."""
+        origins = list(self.api.cors_allowed_origins)
+        web_origin = f"https://{self.short_domain}" if self.short_domain else None
+        if web_origin and web_origin not in origins and "*" not in origins:
+            origins.append(web_origin)
+        return origins
+
+    @property
     def replica_regions(self) -> list[str]:
         """Serving regions other than the home region: where the global table has replicas."""
         return [r for r in self.serving_regions if r != self.home_region]

@@ -77,7 +77,10 @@ class ApiStack(SqurlStack):
             self,
             "Api",
             env_name=config.name,
-            settings=config.api,
+            # With the web app's origin (the short domain) allowed too.
+            settings=config.api.model_copy(
+                update={"cors_allowed_origins": config.cors_allowed_origins}
+            ),
             log_retention_days=config.log_retention_days,
             retain=config.retain_data,
         )
@@ -113,7 +116,7 @@ class ApiStack(SqurlStack):
             "SQURL_CLICK_STREAM": (
                 names.click_stream_name(config.name) if config.analytics.enabled else ""
             ),
-            "SQURL_CORS_ORIGINS": ",".join(config.api.cors_allowed_origins),
+            "SQURL_CORS_ORIGINS": ",".join(config.cors_allowed_origins),
             # Migration (docs/identity.md): API key ids that act as users.
             "SQURL_KEY_OWNERS": json.dumps(config.identity.key_owners, sort_keys=True),
         }
@@ -327,7 +330,7 @@ class ApiStack(SqurlStack):
             "ImportJobs",
             config=config,
             environment=common_env,
-            cors_origins=config.api.cors_allowed_origins,
+            cors_origins=config.cors_allowed_origins,
         )
         return {"imports": imports, "import_worker": self.imports.worker}
 

@@ -23,6 +23,7 @@ from cdk_constructs.edge.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge.edge_logs import EdgeRequestLog
 from cdk_constructs.edge.edge_waf import EdgeWaf
 from cdk_constructs.observability.sources import EdgeSources
+from cdk_constructs.web.web_app import WebApp
 from shared.contracts import names
 from shared.contracts.http import (
     FAILOVER,
@@ -210,6 +211,7 @@ class EdgeStack(SqurlStack):
             ],
         )
         self._acknowledge(config)
+        self.web_app = self._web_app(config, apis[config.home_region])
         if self.short_domain is not None:
             self.short_domain.serve(self.distribution)
             if self.short_domain.zone is None:
@@ -246,6 +248,26 @@ class EdgeStack(SqurlStack):
             function_name=self.edge_function.function_name,
             web_acl_name=self.waf.name if self.waf is not None else None,
             request_stream_name=self.request_log.stream_name if self.request_log else None,
+        )
+
+    def _web_app(self, config: EnvironmentConfig, home_api: ApiStack) -> WebApp:
+        """The web app at /app/ (docs/web.md): it calls the API on its own host, `api.<short
+        domain>` when squrl routes one, else the home region's stage URL."""
+        if config.api_host:
+            api_origin = f"https://{config.api_host}"
+            api_base_url = api_origin
+        else:
+            api_origin = (
+                f"https://{home_api.api.rest_api_id}.execute-api.{home_api.region}.{Aws.URL_SUFFIX}"
+            )
+            api_base_url = f"{api_origin}/{home_api.links_api.stage_name}"
+        return WebApp(
+            self,
+            "WebApp",
+            env_name=config.name,
+            distribution=self.distribution,
+            api_base_url=api_base_url,
+            connect_origins=[api_origin],
         )
 
     def _api_origin(self, api: ApiStack, role: str) -> origins.HttpOrigin:

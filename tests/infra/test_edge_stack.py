@@ -113,8 +113,11 @@ def test_origin_group_fails_over_to_the_nearest_other_region(synth: Any) -> None
 def test_a_single_region_environment_has_one_origin_and_no_group(synth: Any) -> None:
     config = distribution_config(synth, "dev")
     assert "OriginGroups" not in config
-    assert len(config["Origins"]) == 1
-    assert config["Origins"][0]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    # One API origin; the other is the web app's bucket (tests/infra/test_web_hosting.py).
+    api_origins = [o for o in config["Origins"] if "S3OriginConfig" not in o]
+    assert len(api_origins) == 1
+    assert len(config["Origins"]) == 2
+    assert api_origins[0]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -138,7 +141,11 @@ def test_viewer_request_function_reduces_accept_on_the_default_behaviour(
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_cache_key_is_the_path_and_the_normalized_format(synth: Any, env: str) -> None:
     template = edge_template(synth, env)
-    policy = only(template, "AWS::CloudFront::CachePolicy")["Properties"]["CachePolicyConfig"]
+    (policy,) = [
+        p["Properties"]["CachePolicyConfig"]
+        for p in resources(template, "AWS::CloudFront::CachePolicy").values()
+        if p["Properties"]["CachePolicyConfig"]["Name"] == f"squrl-{env}-path-format"
+    ]
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["CookiesConfig"]["CookieBehavior"] == "none"
     # One header, with two possible values: at most two variants of a path.
