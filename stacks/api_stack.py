@@ -170,7 +170,10 @@ class ApiStack(SqurlStack):
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
         }
-        self.links_api.add_routes(self.functions)
+        # The alias where cold_starts publishes versions, the function otherwise.
+        self.links_api.add_routes(
+            {name: construct.invoke_target for name, construct in self.function_constructs.items()}
+        )
 
         stage = self.api.deployment_stage
         self.waf: RegionalWaf | None = None
