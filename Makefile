@@ -26,7 +26,7 @@ SYNTH_INPUTS := app.py cdk.json requirements.lock $(shell git ls-files stacks cd
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help install dev openapi test test-unit test-oldest test-infra test-e2e test-web web lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench clean
+.PHONY: help install dev openapi test test-unit test-oldest test-infra test-e2e test-web web lint checkov format typecheck synth preflight bootstrap deploy diff destroy bench cost clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ destroy: install ## Tear down one environment: make destroy ENV=... (prints what
 
 bench: $(VENV)/.installed ## Run the benchmarks under bench/
 	$(PY) -m bench
+
+cost: $(VENV)/.installed $(LINT_ASSEMBLY)/manifest.json ## Price every environment from its templates (docs/cost.md); rewrites the figures the docs and preflight quote
+	$(PY) -m tools.cost_model $(LINT_ASSEMBLY) --write
 
 clean: ## Remove build output (keeps the venv)
 	rm -rf cdk.out .build .pytest_cache .hypothesis

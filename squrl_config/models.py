@@ -131,6 +131,45 @@ class ConcurrencyConfig(_Strict):
         return self
 
 
+# The functions whose cold starts cdk.json may warm (`cold_starts`): the regional API functions
+# built with the shared construct. Lambda@Edge supports neither SnapStart nor provisioned
+# concurrency.
+WARMABLE_FUNCTIONS = ("create_url", "get_url", "update_url", "redirect")
+# The redirect reads the table with squrl's standard-library client, which takes its credentials
+# from the environment's key variables; a SnapStart function gets container credentials
+# instead, so SnapStart would leave the redirect without credentials (docs/cost.md).
+NO_SNAPSTART_FUNCTIONS = ("redirect",)
+
+
+class ColdStart(_Strict):
+    """One function's cold-start switches (docs/cost.md, "Cold starts").
+
+    Either switch publishes a version on every deploy and points an alias, `live`, at it; the
+    API's integrations then invoke the alias. Lambda refuses SnapStart with provisioned
+    concurrency on one function, so at most one is on.
+    """
+
+    # Lambda SnapStart (Python 3.12+): init runs once when the version is published, and new
+    # execution environments resume from its snapshot.
+    snapstart: bool = False
+    # Execution environments kept initialized on the alias, in every region the function runs.
+    provisioned_concurrency: int = Field(0, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _one_of_the_two(self) -> ColdStart:
+        if self.snapstart and self.provisioned_concurrency:
+            raise ValueError(
+                "snapstart and provisioned_concurrency cannot both be on for one function "
+                "(Lambda refuses the pair); choose one"
+            )
+        return self
+
+    @property
+    def published(self) -> bool:
+        """Whether the function is invoked through a published version and its alias."""
+        return self.snapstart or self.provisioned_concurrency > 0
+
+
 class ApiConfig(_Strict):
     # Usage plan applied to the environment's API key.
     throttle_rate_limit: float = Field(50, gt=0)
@@ -370,6 +409,8 @@ class EnvironmentConfig(_Strict):
     functions: FunctionsConfig = FunctionsConfig()
     imports: ImportsConfig = ImportsConfig()
     concurrency: ConcurrencyConfig = ConcurrencyConfig()
+    # Per function (WARMABLE_FUNCTIONS): SnapStart or provisioned concurrency; none by default.
+    cold_starts: dict[str, ColdStart] = Field(default_factory=dict)
     api: ApiConfig = ApiConfig()
     identity: IdentityConfig = IdentityConfig()
     waf: WafConfig = WafConfig()
@@ -393,6 +434,53 @@ class EnvironmentConfig(_Strict):
         if days not in LOG_RETENTION_DAYS:
             raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
         return days
+
+    @field_validator("cold_starts")
+    @classmethod
+    def _warmable(cls, cold_starts: dict[str, ColdStart]) -> dict[str, ColdStart]:
+        unknown = sorted(set(cold_starts) - set(WARMABLE_FUNCTIONS))
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a function whose cold starts can be warmed; one of "
+                f"{', '.join(WARMABLE_FUNCTIONS)}"
+            )
+        for name in NO_SNAPSTART_FUNCTIONS:
+            if name in cold_starts and cold_starts[name].snapstart:
+                raise ValueError(
+                    f"{name}: SnapStart functions get container credentials, which the "
+                    f"{name}'s standard-library table client does not read; use "
+                    "provisioned_concurrency instead"
+                )
+        return cold_starts
+
+    @model_validator(mode="after")
+    def _provisioned_fits(self) -> EnvironmentConfig:
+        # Provisioned concurrency comes out of the function's reservation where it has one,
+        # and out of the account's pool in every region the function runs.
+        for name, cold in self.cold_starts.items():
+            reserved = self.concurrency.reserved.get(name)
+            if reserved is not None and cold.provisioned_concurrency > reserved:
+                raise ValueError(
+                    f"cold_starts.{name}.provisioned_concurrency "
+                    f"({cold.provisioned_concurrency}) exceeds its reserved concurrency "
+                    f"({reserved}); Lambda cannot provision more than the function may run"
+                )
+        # Without a reservation it comes out of the unreserved pool, which keeps its 100.
+        unreserved_provisioned = sum(
+            c.provisioned_concurrency
+            for n, c in self.cold_starts.items()
+            if n not in self.concurrency.reserved
+        )
+        taken = sum(self.concurrency.reserved.values()) + unreserved_provisioned
+        available = max(self.concurrency.account_limit - UNRESERVED_CONCURRENCY_MINIMUM, 0)
+        if taken > available:
+            raise ValueError(
+                f"cold_starts provision {unreserved_provisioned} environments outside any "
+                f"reservation; with the reservations that is {taken}, more than the account "
+                f"limit of {self.concurrency.account_limit} leaves ({available}: Lambda keeps "
+                f"{UNRESERVED_CONCURRENCY_MINIMUM} unreserved)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _home_serves(self) -> EnvironmentConfig:

@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.contracts import names
 from squrl_config.context import ConfigError, load_config
-from squrl_config.cost_at_rest import REVIEWED, cost_at_rest
+from squrl_config.cost_at_rest import BUDGET_FIRST_ALERT_PERCENT, cost_at_rest, modelled
 from squrl_config.models import EnvironmentConfig
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
@@ -34,10 +34,6 @@ _EXAMPLE_ACCOUNTS = frozenset({"123456789012", "012345678901"})
 # Names reserved for documentation and tests (RFC 2606, RFC 6761): nobody can own them.
 _RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
 _RESERVED_TLDS = ("example", "test", "invalid", "localhost")
-
-# The budget's first notification: ACTUAL above 80% (cdk_constructs/observability/budget.py,
-# pinned by tests/infra/test_preflight_templates.py).
-BUDGET_FIRST_ALERT_PERCENT = 80
 
 
 def placeholder_account(account: str) -> bool:
@@ -167,42 +163,58 @@ def _check_bootstrap(config: EnvironmentConfig, report: Report) -> None:
 
 
 def _check_budget(config: EnvironmentConfig, report: Report) -> None:
-    if config.budget_usd is None:
-        report.warnings.append(
-            Finding("budget_usd", "not set: no cost alert reaches the alarm topic")
-        )
-        return
     cost = cost_at_rest(config)
     if cost is None:
-        reviewed = "; ".join(
-            f"{c.shape.serving_regions} region(s), DAX {c.shape.dax or 'off'}, analytics "
-            f"{'on' if c.shape.analytics else 'off'}"
-            for c in REVIEWED
-        )
+        modelled_envs = ", ".join(modelled()["environments"])
+        if config.budget_usd is None:
+            report.warnings.append(
+                Finding(
+                    "budget_usd",
+                    "not set, and the cost model has no figure for this configuration's shape "
+                    f"(it models the shapes of {modelled_envs}): no budget is created; set "
+                    "budget_usd, or run `make cost` on this configuration",
+                )
+            )
+            return
         report.warnings.append(
             Finding(
                 "budget_usd",
-                "no reviewed cost-at-rest figure for this configuration's shape (reviewed: "
-                f"{reviewed}); the budget of ${config.budget_usd:g} is not checked against it",
+                "the cost model has no cost-at-rest figure for this configuration's shape "
+                f"(it models the shapes of {modelled_envs}); the budget of "
+                f"${config.budget_usd:g} is not checked against it",
             )
         )
         return
-    first_alert = config.budget_usd * BUDGET_FIRST_ALERT_PERCENT / 100
-    figure = f"${cost.low_usd:g}-{cost.high_usd:g} a month at rest ({cost.assumptions})"
-    if first_alert <= cost.high_usd:
-        at_least = math.floor(cost.high_usd * 100 / BUDGET_FIRST_ALERT_PERCENT) + 1
+    budget = config.budget_usd if config.budget_usd is not None else cost.budget_default_usd
+    source = "budget_usd" if config.budget_usd is not None else "the model's default budget"
+    first_alert = budget * BUDGET_FIRST_ALERT_PERCENT / 100
+    figure = f"${cost.usd:.2f} a month at rest ({cost.summary})"
+    if first_alert <= cost.usd:
+        at_least = math.floor(cost.usd * 100 / BUDGET_FIRST_ALERT_PERCENT) + 1
         report.must_set.append(
             Finding(
                 "budget_usd",
-                f"${config.budget_usd:g} alerts at rest: its first alert "
+                f"${budget:g} alerts at rest: its first alert "
                 f"({BUDGET_FIRST_ALERT_PERCENT}%, ${first_alert:g}) is not above what "
-                f"{config.name} costs with no traffic, {figure}; set at least {at_least}",
+                f"{config.name} costs with no traffic, {figure}; set at least {at_least} "
+                f"(the model's default, with {cost.traffic_allowance}, is "
+                f"{cost.budget_default_usd:g})",
             )
         )
-    else:
-        report.checked.append(
-            f"budget ${config.budget_usd:g} (first alert at ${first_alert:g}) is above the "
-            f"cost at rest, ${cost.low_usd:g}-{cost.high_usd:g}"
+        return
+    report.checked.append(
+        f"budget ${budget:g} ({source}; first alert at ${first_alert:g}) is above the cost at "
+        f"rest, ${cost.usd:.2f} (make cost)"
+    )
+    if budget < cost.budget_default_usd:
+        report.warnings.append(
+            Finding(
+                "budget_usd",
+                f"${budget:g} leaves less than the model's traffic allowance "
+                f"({cost.traffic_allowance}, ${cost.traffic_allowance_usd:.2f}) above the cost "
+                f"at rest before its first alert; the model's default is "
+                f"{cost.budget_default_usd:g}",
+            )
         )
 
 

@@ -202,8 +202,14 @@ class ApiStack(SqurlStack):
         self.functions: dict[str, lambda_.Function] = {
             name: construct.function for name, construct in self.function_constructs.items()
         }
+        # The alias where cold_starts publishes versions, the function otherwise; every
+        # authenticated route behind the authorizer.
         self.links_api.add_routes(
-            {k: v for k, v in self.functions.items() if k != "authorizer"},
+            {
+                name: construct.invoke_target
+                for name, construct in self.function_constructs.items()
+                if name != "authorizer"
+            },
             self.authorizer.authorizer,
         )
 

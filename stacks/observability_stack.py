@@ -31,6 +31,7 @@ from cdk_constructs.observability.sources import (
     RegionSources,
 )
 from squrl_config import EnvironmentConfig
+from squrl_config.cost_at_rest import budget_usd
 from stacks.squrl_stack import SqurlStack
 
 
@@ -111,9 +112,11 @@ class ObservabilityStack(SqurlStack):
                 canary_name=canary_name,
                 lambda_insights=settings.lambda_insights,
             )
-        if home and config.budget_usd is not None:
+        # cdk.json's budget_usd, else the cost model's default for the environment's shape.
+        limit_usd = budget_usd(config)
+        if home and limit_usd is not None:
             budget = environment_budget(
-                self, env_name=config.name, limit_usd=config.budget_usd, topic=self.topic
+                self, env_name=config.name, limit_usd=limit_usd, topic=self.topic
             )
             # Budgets checks that it may publish to the topic when the budget is created.
             budget.node.add_dependency(alarm_topic.policy)

@@ -15,7 +15,10 @@ from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.log_retention import log_retention
 from shared.contracts import metrics, names
 from squrl_config import EnvironmentConfig, FunctionSettings
+from squrl_config.models import ColdStart
 
+# The alias a published function is invoked through (cold_starts in cdk.json).
+LIVE_ALIAS = "live"
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
@@ -26,6 +29,12 @@ class SqurlFunction(Construct):
     with the environment's retention, Powertools settings, and the environment's log level.
     Callers add permissions with `grant`-style statements on `.function`; nothing is granted here
     beyond logging and tracing.
+
+    With SnapStart or provisioned concurrency on for `name` in the environment's `cold_starts`,
+    every deploy publishes a version and moves the alias `live` to it (`.alias`); whatever
+    invokes the function should invoke `.invoke_target`, which is the alias then and the
+    function otherwise. Versions the alias left are deleted, so an old SnapStart snapshot is not
+    cached (and billed) on.
     """
 
     def __init__(
@@ -53,6 +62,7 @@ class SqurlFunction(Construct):
 
         # Deleted with the function even where data is retained: a kept group of this fixed
         # name would make the next deploy of the stack fail with "already exists".
+        cold_start = config.cold_starts.get(name, ColdStart())
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -95,7 +105,26 @@ class SqurlFunction(Construct):
                 ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED) if vpc else None
             ),
             security_groups=list(security_groups) if security_groups else None,
+            snap_start=(
+                lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if cold_start.snapstart else None
+            ),
+            current_version_options=(
+                lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+                if cold_start.published
+                else None
+            ),
         )
+        self.alias: lambda_.Alias | None = None
+        self.invoke_target: lambda_.IFunction = self.function
+        if cold_start.published:
+            self.alias = lambda_.Alias(
+                self,
+                "Live",
+                alias_name=LIVE_ALIAS,
+                version=self.function.current_version,
+                provisioned_concurrent_executions=cold_start.provisioned_concurrency or None,
+            )
+            self.invoke_target = self.alias
         self.role = self.function.role
         assert self.role is not None
 

@@ -29,6 +29,8 @@ from shared.contracts.auth import (
 from shared.contracts.http import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 from shared.contracts.routes import ROUTES
 from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError
+from shared.settings import settings
+from shared.snapstart import after_restore, before_snapshot
 
 logger = Logger()
 metrics = Metrics()
@@ -42,6 +44,22 @@ CLIENT_CONFIG = Config(
 @lru_cache(maxsize=2)
 def dynamodb(region: str) -> Any:
     return boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+@before_snapshot
+def _clients_before_snapshot() -> None:
+    """With SnapStart, build the clients the handlers use (botocore's service model, endpoint
+    rules and credential chain are most of a client's cost) so the snapshot holds them."""
+    config = settings()
+    for region in {config.region, config.home_region}:
+        dynamodb(region)
+
+
+@after_restore
+def _clients_after_restore() -> None:
+    """Drop the clients the snapshot holds: their pooled connections were opened before the
+    snapshot and may be dead. New ones come from the warmed session in milliseconds."""
+    dynamodb.cache_clear()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from squrl_config.cost_at_rest import budget_usd
 from tests.infra.helpers import only, resources
 
 pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.infra]
@@ -121,11 +122,13 @@ def test_budget_in_the_home_region_notifies_the_topic(synth):
     for env, config in synth.config.environments.items():
         for region, template in observability_templates(synth, env).items():
             budgets = resources(template, "AWS::Budgets::Budget")
-            if region != config.home_region or config.budget_usd is None:
+            # cdk.json's budget_usd, else the cost model's default (squrl_config/cost_at_rest.py).
+            limit = budget_usd(config)
+            if region != config.home_region or limit is None:
                 assert budgets == {}
                 continue
             budget = only(template, "AWS::Budgets::Budget")["Properties"]
-            assert budget["Budget"]["BudgetLimit"] == {"Amount": config.budget_usd, "Unit": "USD"}
+            assert budget["Budget"]["BudgetLimit"] == {"Amount": limit, "Unit": "USD"}
             topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
             for notification in budget["NotificationsWithSubscribers"]:
                 assert notification["Subscribers"] == [

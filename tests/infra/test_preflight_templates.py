@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 
-from squrl_config.preflight import (
-    BUDGET_FIRST_ALERT_PERCENT,
-    canary_api_key_parameter,
-    regions_to_bootstrap,
-)
+from squrl_config.cost_at_rest import BUDGET_FIRST_ALERT_PERCENT, budget_usd
+from squrl_config.preflight import canary_api_key_parameter, regions_to_bootstrap
 from squrl_config.teardown import kept_resources, protected_tables, render
 from tests.infra.helpers import only, resources
 
@@ -57,9 +54,10 @@ def test_preflight_reads_the_budgets_first_alert(synth: Any) -> None:
             if n["Notification"]["NotificationType"] == "ACTUAL"
         ]
         assert min(thresholds) == BUDGET_FIRST_ALERT_PERCENT
-        assert (
-            budget["Budget"]["BudgetLimit"]["Amount"] == synth.config.environments[env].budget_usd
-        )
+        # cdk.json's budget_usd, else the cost model's default (squrl_config/cost_at_rest.py).
+        expected = {"dev": 70, "staging": 150, "prod": 1000}[env]
+        assert budget_usd(synth.config.environments[env]) == expected
+        assert budget["Budget"]["BudgetLimit"]["Amount"] == expected
 
 
 def test_preflight_names_the_parameter_the_canary_reads(synth: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from squrl_config.cost_at_rest import REVIEWED, cost_at_rest, shape_of
+from squrl_config.cost_at_rest import budget_usd, cost_at_rest, modelled, shape_of
 from squrl_config.preflight import (
     main,
     placeholder_account,
@@ -160,15 +160,21 @@ def test_without_the_edge_us_east_1_is_not_needed() -> None:
     assert report.ok, report.must_set
 
 
+# The model's cost at rest (squrl_config/cost_at_rest.json, `make cost`): the first alert, at
+# 80% of the budget, must be above it.
+AT_REST = {"dev": 30.25, "staging": 95.17, "prod": 467.91}
+
+
 @pytest.mark.parametrize(
     ("env", "budget", "ok"),
     [
-        ("dev", 50, False),  # 80% = 40: not above dev's $40 at rest
-        ("dev", 51, True),
-        ("staging", 100, False),  # the budget that alerted at rest before
-        ("staging", 104, True),
-        ("prod", 612, False),
-        ("prod", 613, True),
+        ("dev", 37, False),  # 80% = 29.60: not above dev's $30.25 at rest
+        ("dev", 38, True),
+        ("staging", 118, False),  # 80% = 94.40 < 95.17
+        ("staging", 119, True),
+        ("staging", 125, True),  # the budget committed before the model (warned: below default)
+        ("prod", 584, False),
+        ("prod", 585, True),
     ],
 )
 def test_the_budgets_first_alert_must_be_above_the_cost_at_rest(
@@ -181,24 +187,52 @@ def test_the_budgets_first_alert_must_be_above_the_cost_at_rest(
     if not ok:
         assert keys(report.must_set) == ["budget_usd"]
         assert "alerts at rest" in report.must_set[0].message
+        assert f"${AT_REST[env]:.2f} a month at rest" in report.must_set[0].message
 
 
 def test_the_committed_budgets_leave_room_above_the_cost_at_rest() -> None:
+    """cdk.json's budget (or, where it sets none, the model's default) alerts first above what
+    the environment costs with no traffic."""
     for env in ("dev", "staging", "prod"):
         report = run(env, committed())
+        config = report.config
+        cost = cost_at_rest(config)
+        assert cost is not None, env
+        budget = budget_usd(config)
+        assert budget is not None and budget * 0.8 > cost.usd, env
         assert "budget_usd" not in keys(report.must_set), env
+        assert "budget_usd" not in keys(report.warnings), env
 
 
-def test_the_reviewed_figures_are_the_committed_environments() -> None:
-    # The review priced the committed configurations: $37-40, $77-83 and $440-490 a month.
+def test_the_figures_are_the_models_for_the_committed_environments() -> None:
     figures = {}
     for env in ("dev", "staging", "prod"):
         config = run(env, committed()).config
         cost = cost_at_rest(config)
-        assert cost is not None, env
-        figures[env] = (cost.low_usd, cost.high_usd)
-    assert figures == {"dev": (37, 40), "staging": (77, 83), "prod": (440, 490)}
-    assert len({c.shape for c in REVIEWED}) == len(REVIEWED)
+        assert cost is not None and cost.modelled_on == env, env
+        figures[env] = round(cost.usd, 2)
+    assert figures == AT_REST
+    assert modelled()["generated_by"].startswith("make cost")
+
+
+def test_an_unset_budget_defaults_to_the_cost_at_rest_plus_the_traffic_allowance() -> None:
+    # dev and staging set no budget_usd: at rest plus 10M redirects at 90% edge hits and 0.1M
+    # creates, over 80%, rounded up to $10: dev (30.25 + 19.84) / 0.8 = 62.6 -> 70.
+    dev = run("dev", committed()).config
+    cost = cost_at_rest(dev)
+    assert cost is not None and dev.budget_usd is None
+    assert cost.traffic_allowance_usd == pytest.approx(10 * 1.8801 + 0.1 * 10.3468, abs=0.01)
+    assert budget_usd(dev) == cost.budget_default_usd == 70
+    assert budget_usd(run("staging", committed()).config) == 150
+    assert budget_usd(run("prod", committed()).config) == 1000  # cdk.json's own
+
+
+def test_a_budget_below_the_default_is_a_warning() -> None:
+    context = committed() | real_values("staging", ["us-east-1", "eu-west-1"], budget_usd="125")
+    report = run("staging", context)
+    assert report.ok
+    (warning,) = [w for w in report.warnings if w.key == "budget_usd"]
+    assert "the model's default is 150" in warning.message
 
 
 def test_another_shape_has_no_figure_and_the_budget_is_only_a_warning() -> None:
@@ -207,7 +241,20 @@ def test_another_shape_has_no_figure_and_the_budget_is_only_a_warning() -> None:
     assert report.ok
     assert cost_at_rest(report.config) is None
     (budget,) = [w for w in report.warnings if w.key == "budget_usd"]
-    assert "no reviewed cost-at-rest figure" in budget.message
+    assert "no cost-at-rest figure for this configuration's shape" in budget.message
+
+
+def test_a_cold_start_switch_changes_the_shape() -> None:
+    context = committed() | real_values(
+        "prod", PROD_REGIONS, **{"cold_starts": '{"redirect": {"provisioned_concurrency": 1}}'}
+    )
+    config = run("prod", context).config
+    assert shape_of(config)["cold_starts"]["redirect"] == {
+        "snapstart": False,
+        "provisioned_concurrency": 1,
+        "memory_mb": 512,
+    }
+    assert cost_at_rest(config) is None
 
 
 def test_the_api_host_adds_its_health_checks_to_the_figure() -> None:
@@ -219,8 +266,9 @@ def test_the_api_host_adds_its_health_checks_to_the_figure() -> None:
     )
     config = run("prod", context).config
     cost = cost_at_rest(config)
-    assert cost is not None and shape_of(config) == REVIEWED[2].shape
-    assert (cost.low_usd, cost.high_usd) == (440 + 3 * 1.50, 490 + 3 * 2.75)
+    # Three HTTPS health checks on a non-AWS endpoint: $0.75 + $2.00 each.
+    assert cost is not None and cost.api_host_usd == pytest.approx(3 * 2.75)
+    assert cost.usd == pytest.approx(AT_REST["prod"] + 3 * 2.75, abs=0.01)
 
 
 def test_domain_steps_follow_the_zone() -> None:
