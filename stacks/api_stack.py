@@ -298,6 +298,7 @@ class ApiStack(SqurlStack):
             "for two user-management actions only.",
         )
         return identity
+
     def _import_jobs(
         self, config: EnvironmentConfig, region: str, table_name: str, common_env: dict[str, str]
     ) -> dict[str, SqurlFunction]:

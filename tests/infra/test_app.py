@@ -32,7 +32,15 @@ def test_stacks_expose_what_later_stacks_need(synth):
     prod = synth.environments["prod"]
     assert prod.home_data.table is not None
     for region, api in prod.api.items():
-        routed = {"create_url", "get_url", "update_url", "redirect", "imports", "identity", "authorizer"}
+        routed = {
+            "create_url",
+            "get_url",
+            "update_url",
+            "redirect",
+            "imports",
+            "identity",
+            "authorizer",
+        }
         # The import worker runs where imports are processed: the home region only.
         home = region == prod.config.home_region
         assert set(api.functions) == (routed | {"import_worker"} if home else routed)

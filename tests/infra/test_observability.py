@@ -169,7 +169,8 @@ def test_functions_and_stage_are_traced_and_keep_logs_for_the_configured_days(sy
                 for f in resources(template, "AWS::Lambda::Function").values()
                 if str(f["Properties"].get("FunctionName", "")).startswith(f"squrl-{env}-")
             ]
-            # create, get, update, redirect, imports, identity, authorizer; the import worker in the home region
+            # create, get, update, redirect, imports, identity, authorizer; the import worker
+            # in the home region
             assert len(squrl_functions) == (8 if region == config.home_region else 7)
             for function in squrl_functions:
                 assert function["TracingConfig"] == {"Mode": "Active"}
