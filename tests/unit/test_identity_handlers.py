@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from functions.create_url import handler as create_module
 from functions.get_url import handler as get_module
 from functions.identity import handler as identity_module
+from functions.imports import handler as imports_module
 from functions.update_url import handler as update_module
 from shared.contracts.auth import LINKS_READ, LINKS_WRITE, SCOPES, STATS_READ
 from shared.contracts.routes import ROUTES
@@ -27,6 +28,7 @@ MODULES = {
     "get_url": get_module,
     "update_url": update_module,
     "identity": identity_module,
+    "imports": imports_module,
 }
 
 
