@@ -17,6 +17,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
@@ -135,7 +136,7 @@ class LocalImports:
                     return  # stopped mid-chunk: the job resumes at the next start
                 worker.fail(client, settings(), job_id, f"InternalServerError: {error}")
 
-    def _open_at(self, job_id: str):  # type: ignore[no-untyped-def]
+    def _open_at(self, job_id: str) -> Callable[[int], BinaryIO]:
         def open_at(offset: int) -> BinaryIO:
             source = self.path(job_id).open("rb")
             source.seek(offset)
