@@ -61,24 +61,28 @@ def test_after_a_restore_random_is_reseeded(runtime: dict) -> None:
 
 
 def test_the_api_functions_build_their_clients_before_and_drop_them_after(
-    runtime: dict, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The hooks shared.links.api registers (through the shim above) for every Powertools API
+    function: build the clients into the snapshot, drop them after a restore."""
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("SQURL_HOME_REGION", "us-east-1")
     monkeypatch.setenv("SQURL_TABLE_NAME", "squrl-urls-test")
-    import shared.links.api as api
+    from shared.links import api
     from shared.settings import settings
 
     settings.cache_clear()
-    api = importlib.reload(api)
+    api.dynamodb.cache_clear()
     try:
-        # The reload registers them (an import earlier in this test may have, too).
-        *_, before = [h for h in runtime["before"] if h.__module__ == "shared.links.api"]
-        *_, after = [h for h in runtime["after"] if h.__module__ == "shared.links.api"]
-        api.dynamodb.cache_clear()
-        before()
+        api._clients_before_snapshot()
         assert api.dynamodb.cache_info().currsize == 2  # the home region's and its own
-        after()
+        regions = {
+            client.meta.region_name
+            for client in (api.dynamodb("eu-west-1"), api.dynamodb("us-east-1"))
+        }
+        assert regions == {"eu-west-1", "us-east-1"}
+        assert api.dynamodb.cache_info().currsize == 2  # the same two, from the cache
+        api._clients_after_restore()
         assert api.dynamodb.cache_info().currsize == 0
     finally:
         settings.cache_clear()
