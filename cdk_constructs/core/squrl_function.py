@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -125,6 +125,11 @@ class SqurlFunction(Construct):
                 provisioned_concurrent_executions=cold_start.provisioned_concurrency or None,
             )
             self.invoke_target = self.alias
+            if cold_start.snapstart:
+                Annotations.of(self.function).acknowledge_warning(
+                    "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                    "The alias above publishes the current version on every deploy.",
+                )
         self.role = self.function.role
         assert self.role is not None
 

@@ -86,6 +86,12 @@ def _edge_waf_fee(env: Environment, prices: Prices) -> float:
     return dict(Model(features(env), prices).edge_hit()).get("CloudFront WAF requests", 0.0)
 
 
+def _region_order(env: Environment, region: str) -> tuple[bool, str]:
+    """The home region (the data stack's) first, then the others alphabetically."""
+    home = env.role("data")[0].region
+    return (region != home, region)
+
+
 def environment_report(
     env: Environment, prices: Prices, assumptions: Assumptions = ASSUMPTIONS
 ) -> dict[str, Any]:
@@ -98,7 +104,12 @@ def environment_report(
     ) + assumptions.budget_create_millions * total(model.create())
     report: dict[str, Any] = {
         "at_rest_usd": _cents(sum(line.usd for line in lines)),
-        "at_rest_by_region": {k: _cents(v) for k, v in by_region(lines).items()},
+        "at_rest_by_region": {
+            region: _cents(usd)
+            for region, usd in sorted(
+                by_region(lines).items(), key=lambda kv: _region_order(env, kv[0])
+            )
+        },
         "at_rest_by_service": {k: _cents(v) for k, v in by_service(lines).items()},
         "redirects_per_million_usd": redirects,
         "redirects_blended_per_million_usd": blended,
