@@ -46,7 +46,7 @@ LOCK_FILE = REPO_ROOT / "requirements.lock"
 PYTHON_VERSION = "3.13"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 # Bump when the bundling procedure changes in a way that alters assets with unchanged inputs.
-BUNDLER_VERSION = "2"
+BUNDLER_VERSION = "3"
 
 STALE_ASSET_SECONDS = 24 * 3600
 
@@ -146,7 +146,8 @@ def _digest(parts: Iterable[bytes]) -> str:
 def _prune_dependencies(target: Path) -> None:
     for entry in list(target.iterdir()):
         stem = entry.name.split("-", 1)[0].lower() if entry.is_dir() else entry.stem.lower()
-        if entry.name == "bin" or stem in RUNTIME_PROVIDED:
+        # bin/ and share/ are pip's scripts and data files (man pages), never imported.
+        if entry.name in ("bin", "share") or stem in RUNTIME_PROVIDED:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     for dirpath, dirnames, filenames in os.walk(target, topdown=True):
         for dirname in [d for d in dirnames if d in _EXCLUDED_DIRS]:

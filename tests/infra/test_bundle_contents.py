@@ -47,13 +47,20 @@ _NANOID = {"nanoid", "nanoid.py"}
 _POWERTOOLS_ONLY = SQURL | {"aws_lambda_powertools", "jmespath", "typing_extensions.py"}
 EXPECTED: dict[str, set[str]] = {
     "create_url": _API | _NANOID,  # the only function that makes codes
-    "get_url": _API,
+    "get_url": _API | {"segno"},  # QR codes
     "update_url": _API,
     "redirect": SQURL,
     "edge_redirect": SQURL,
     "click_consumer": _POWERTOOLS_ONLY,
     "click_lake": _POWERTOOLS_ONLY,
     "invalidator": _POWERTOOLS_ONLY,
+    # /tokens and /me: erasure deletes links through the links service.
+    "identity": _API | _NANOID,
+    # Import jobs create links (generated codes included).
+    "imports": _API | _NANOID,
+    "import_worker": _API | _NANOID,
+    # Standard library and the runtime's boto3 only (docs/identity.md).
+    "authorizer": SQURL,
 }
 # Where dax.enabled, the redirect carries the DAX client and what it needs beside the runtime's.
 DAX = {"amazondax", "antlr4", "dateutil", "jmespath", "six.py", "urllib3"}

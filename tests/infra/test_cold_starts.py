@@ -90,9 +90,9 @@ def test_switches_make_a_version_an_alias_and_the_api_invokes_the_alias(warmed_d
         assert (
             aliases[create]["id"] in uri
             or aliases[redirect]["id"] in uri
-            or (
-                function_logical_id(warmed_dev, "-get-url") in uri
-                or function_logical_id(warmed_dev, "-update-url") in uri
+            or any(
+                function_logical_id(warmed_dev, suffix) in uri
+                for suffix in ("-get-url", "-update-url", "-identity", "-imports")
             )
         ), (method, path)
     assert any(aliases[redirect]["id"] in uri for uri in targets.values())
