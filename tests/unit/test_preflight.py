@@ -162,19 +162,19 @@ def test_without_the_edge_us_east_1_is_not_needed() -> None:
 
 # The model's cost at rest (squrl_config/cost_at_rest.json, `make cost`): the first alert, at
 # 80% of the budget, must be above it.
-AT_REST = {"dev": 30.25, "staging": 95.17, "prod": 467.91}
+AT_REST = {"dev": 31.85, "staging": 97.87, "prod": 471.71}
 
 
 @pytest.mark.parametrize(
     ("env", "budget", "ok"),
     [
-        ("dev", 37, False),  # 80% = 29.60: not above dev's $30.25 at rest
-        ("dev", 38, True),
-        ("staging", 118, False),  # 80% = 94.40 < 95.17
-        ("staging", 119, True),
+        ("dev", 39, False),  # 80% = 31.20: not above dev's $31.85 at rest
+        ("dev", 40, True),
+        ("staging", 122, False),  # 80% = 97.60 < 97.87
+        ("staging", 123, True),
         ("staging", 125, True),  # the budget committed before the model (warned: below default)
-        ("prod", 584, False),
-        ("prod", 585, True),
+        ("prod", 589, False),  # 80% = 471.20 < 471.71
+        ("prod", 590, True),
     ],
 )
 def test_the_budgets_first_alert_must_be_above_the_cost_at_rest(
@@ -217,7 +217,7 @@ def test_the_figures_are_the_models_for_the_committed_environments() -> None:
 
 def test_an_unset_budget_defaults_to_the_cost_at_rest_plus_the_traffic_allowance() -> None:
     # dev and staging set no budget_usd: at rest plus 10M redirects at 90% edge hits and 0.1M
-    # creates, over 80%, rounded up to $10: dev (30.25 + 19.84) / 0.8 = 62.6 -> 70.
+    # creates, over 80%, rounded up to $10: dev (31.85 + 19.84) / 0.8 = 64.6 -> 70.
     dev = run("dev", committed()).config
     cost = cost_at_rest(dev)
     assert cost is not None and dev.budget_usd is None
