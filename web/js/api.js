@@ -90,7 +90,8 @@ export const api = {
   post: (path, body, headers) => request("POST", path, { body, headers }),
   patch: (path, body, headers) => request("PATCH", path, { body, headers }),
   delete: (path) => request("DELETE", path),
-  blob: (path) => request("GET", path, { raw: true }),
+  // API Gateway decodes a binary answer only when the request's first Accept type is binary.
+  blob: (path, accept) => request("GET", path, { raw: true, headers: { Accept: accept } }),
   // A check of a token just entered: a refusal is reported, not a sign-out.
   check: (path) => request("GET", path, { keepSession: true }),
 };

@@ -4,6 +4,9 @@ import { api, enc, errorBox } from "../api.js";
 import { barChart, dailySeries, dailyTable } from "../chart.js";
 import { announce, copy, formatDate, h } from "../dom.js";
 
+// What each QR format is asked for as: the deployed API decodes PNG only for `image/png`.
+const QR_TYPES = { svg: "image/svg+xml", png: "image/png" };
+
 export async function statsView(page, code, context) {
   const details = h("div", {}, h("p", { role: "status" }, "Loading…"));
   const stats = h("section", { "aria-labelledby": "clicks-title" },
@@ -46,7 +49,7 @@ function qrSection(code) {
   async function download(format) {
     message.replaceChildren(h("p", { role: "status" }, "Preparing the download…"));
     try {
-      const { blob } = await api.blob(`/urls/${enc(code)}/qr?format=${format}`);
+      const { blob } = await api.blob(`/urls/${enc(code)}/qr?format=${format}`, QR_TYPES[format]);
       const url = URL.createObjectURL(blob);
       const a = h("a", { href: url, download: `${code}.${format}` });
       document.body.append(a);
@@ -59,7 +62,7 @@ function qrSection(code) {
       message.replaceChildren(errorBox(error));
     }
   }
-  api.blob(`/urls/${enc(code)}/qr?format=svg`).then(({ blob }) => {
+  api.blob(`/urls/${enc(code)}/qr?format=svg`, QR_TYPES.svg).then(({ blob }) => {
     const url = URL.createObjectURL(blob);
     preview.replaceChildren(h("img", { src: url, alt: `QR code for the short link ${code}`, width: "160", height: "160" }));
   }, () => preview.replaceChildren());
