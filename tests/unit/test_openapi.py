@@ -3,9 +3,8 @@ valid OpenAPI 3.1, committed current, served publicly, and true to what the hand
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 from typing import Any
 

@@ -466,3 +466,40 @@ def test_a_bad_expiry_reaches_the_api_and_its_message_names_the_field(page: Any,
     assert body["details"]["field"] == "ttl_hours"
     assert page.get_by_label("Expires in hours").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Expires in hours").input_value() == "87601"
+
+
+def test_a_filtered_page_that_comes_back_empty_reads_on(page: Any, web_server: Any):
+    """The API may answer a filtered page with no items and a cursor (it reads a bounded number
+    of links per page, docs/design.md): the app follows the cursor instead of saying nothing
+    matches."""
+    tag = f"hop-{new_code('')[:6].lower()}"
+    code = create(web_server, original_url="https://example.com/hop", tags=[tag])["short_code"]
+    hops: list[str] = []
+
+    def empty_first(route: Any) -> None:
+        url = route.request.url
+        if f"tag={tag}" not in url:
+            route.continue_()
+        elif "cursor=" not in url:
+            hops.append("empty")
+            route.fulfill(json={"items": [], "next_cursor": "read-on"}, status=200)
+        else:
+            hops.append("real")
+            route.fulfill(response=route.fetch(url=url.replace("&cursor=read-on", "")))
+
+    page.route("**/urls?*", empty_first)
+    sign_in(page, web_server)
+    page.get_by_label("Filter by tag").fill(tag)
+    page.get_by_role("button", name="Filter", exact=True).click()
+    row_of(page, code).wait_for()
+    assert hops == ["empty", "real"]
+    assert page.get_by_text("No links match these filters.").count() == 0
+
+
+def test_the_sign_in_page_shows_no_stray_text(page: Any, web_server: Any):
+    page.goto(f"{web_server.url}/app/")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert "null" not in page.locator("main").inner_text()
+    page.goto(f"{web_server.url}/app/#token=squrl_not_a_token")
+    page.get_by_role("alert").first.wait_for()
+    assert "null" not in page.locator("main").inner_text()

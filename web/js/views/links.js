@@ -5,6 +5,8 @@ import { announce, confirmDialog, copy, field, formatDate, h, newKey, setBusy } 
 import { clearFieldErrors, createBody, linkFields, showFieldError } from "../linkform.js";
 
 const PAGE_SIZE = 25;
+// Empty filtered pages read past before the list says nothing matches (each is one request).
+const MAX_EMPTY_HOPS = 20;
 const STATUSES = [["", "Any"], ["active", "Active"], ["disabled", "Disabled"], ["expired", "Expired"]];
 
 export function linksView(page, context) {
@@ -104,12 +106,19 @@ function linksTable(context) {
     problem.replaceChildren();
     tbody.replaceChildren(h("tr", {}, h("td", { colspan: "5" }, h("span", { role: "status" }, "Loading your links…"))));
     try {
-      const { body } = await api.get(`/urls?${params}`);
+      // A filtered page may come back empty with a cursor (the server reads a bounded number of
+      // links per page, docs/design.md): read on until links turn up or the list ends.
+      let { body } = await api.get(`/urls?${params}`);
+      for (let hop = 0; !body.items.length && body.next_cursor && hop < MAX_EMPTY_HOPS; hop += 1) {
+        if (!context.isCurrent()) return;
+        params.set("cursor", body.next_cursor);
+        ({ body } = await api.get(`/urls?${params}`));
+      }
       if (!context.isCurrent()) return;
       pageIndex = index;
       cursors[index + 1] = body.next_cursor;
       tbody.replaceChildren(...body.items.map((link) => row(link)));
-      if (!body.items.length) tbody.append(h("tr", {}, h("td", { colspan: "5" }, filtered() ? "No links match these filters." : "No links yet: shorten one above.")));
+      if (!body.items.length) tbody.append(h("tr", {}, h("td", { colspan: "5" }, !filtered() ? "No links yet: shorten one above." : body.next_cursor ? "No matching links found yet: try the next page." : "No links match these filters.")));
       previous.disabled = index === 0;
       next.disabled = !body.next_cursor;
       where.textContent = `Page ${index + 1}`;

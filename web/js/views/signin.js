@@ -1,6 +1,6 @@
 import { ApiError, api, describe } from "../api.js";
 import { signIn, signOut, startHostedSignIn } from "../auth.js";
-import { field, h, setBusy } from "../dom.js";
+import { append, field, h, setBusy } from "../dom.js";
 
 export function signInView(page, context) {
   const cognito = context.config.cognito;
@@ -35,7 +35,7 @@ export function signInView(page, context) {
     }
     context.go("/");
   });
-  page.append(
+  append(page, [
     h("h1", {}, "Sign in"),
     context.notice ? h("p", { class: "notice", role: "alert" }, context.notice) : null,
     cognito
@@ -44,5 +44,5 @@ export function signInView(page, context) {
           h("button", { type: "button", class: "primary", onclick: () => startHostedSignIn(cognito) }, "Sign in"))
       : null,
     form,
-  );
+  ]);
 }
