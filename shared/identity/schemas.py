@@ -24,7 +24,12 @@ class CreateTokenRequest(BaseModel):
 
     name: str = Field(min_length=1, max_length=NAME_MAX, pattern=r"\S")
     scopes: list[Scope] = Field(min_length=1)
-    expires_in_days: int = Field(default=DEFAULT_EXPIRES_IN_DAYS, ge=1, le=MAX_EXPIRES_IN_DAYS)
+    expires_in_days: int = Field(
+        default=DEFAULT_EXPIRES_IN_DAYS,
+        ge=1,
+        le=MAX_EXPIRES_IN_DAYS,
+        description='Days until it expires: a JSON integer (`7`, not `7.0` or `"7"`).',
+    )
 
 
 class _Answer(BaseModel):
