@@ -1,6 +1,6 @@
 """The identity routes' bodies as pydantic models (docs/api.md section 8): the request POST
 /tokens is validated with, and the answers of the token and account routes. The OpenAPI
-document (shared/links/openapi.py) is generated from them; unit tests validate the handlers'
+document (shared/openapi.py) is generated from them; unit tests validate the handlers'
 real answers against them, so the document cannot drift from what the routes send."""
 
 from __future__ import annotations

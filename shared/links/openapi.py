@@ -2,12 +2,14 @@
 (shared/contracts/routes.py) and the pydantic models the handlers validate with
 (shared/links/models.py, shared/links/qr.py) and answer in (shared/links/schemas.py).
 
-Every route of ROUTES appears. What the document says about each one beyond the table (its
-request body, query, headers, answers and errors) is one entry of OPERATIONS, keyed by (method,
-resource); a route without an entry still appears, with its path parameters, its security and
-the errors every route of its kind can give, so a route added to ROUTES is never missing. To
-document a new route, add its models to shared/links/schemas.py and one Operation here, then run
-`make openapi` (docs/developer-surface.md).
+The links' operations are here; shared/openapi.py adds the identity and import routes' and is
+the document served and committed. Every route of ROUTES appears. What the document says about
+each one beyond the table (its request body, query, headers, answers and errors) is one entry of
+OPERATIONS, keyed by (method, resource); a route without an entry still appears, with its path
+parameters, its security and the errors every route of its kind can give (a unit test fails
+until it has its entry). To
+document a new links route, add its models to shared/links/schemas.py and one Operation here
+(another route: shared/openapi.py), then run `make openapi` (docs/developer-surface.md).
 """
 
 from __future__ import annotations
@@ -336,15 +338,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 TAGS = ("links", "stats", "identity", "imports", "redirect", "service")
 
 
-def build(operations: dict[tuple[str, str], Operation] | None = None) -> dict[str, Any]:
+def build(operations: dict[tuple[str, str], Operation]) -> dict[str, Any]:
     """The whole document: every route of ROUTES, in the table's order, each described by its
-    entry of `operations` (the links' OPERATIONS by default; shared/openapi.py adds the
-    identity and import routes, which this layer cannot import)."""
-    table = OPERATIONS if operations is None else operations
+    entry of `operations` (shared/openapi.py passes the links' OPERATIONS and the identity and
+    import routes', which this layer cannot import)."""
     schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        operation = table.get((route.method, route.resource)) or _undocumented(route)
+        operation = operations.get((route.method, route.resource)) or _undocumented(route)
         paths.setdefault(route.resource, {})[route.method.lower()] = _operation(
             route, operation, schemas
         )
@@ -496,6 +497,6 @@ def _refine(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def document_text(operations: dict[tuple[str, str], Operation] | None = None) -> str:
+def document_text(operations: dict[tuple[str, str], Operation]) -> str:
     """The document as committed (docs/openapi.json) and served: stable, sorted, one form."""
     return json.dumps(build(operations), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -236,7 +236,7 @@ def test_a_route_added_to_the_table_appears_without_an_entry(
 ) -> None:
     extra = Route("GET", "/tokens/{id}", "tokens", True, "links:read")
     monkeypatch.setattr(openapi, "ROUTES", (*routes.ROUTES, extra))
-    spec = openapi.build()
+    spec = openapi.build(document_module.OPERATIONS)
     operation = spec["paths"]["/tokens/{id}"]["get"]
     assert operation["security"] == [{"bearerAuth": []}, {"apiKey": []}]
     assert [p["name"] for p in operation["parameters"]] == ["id"]
