@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from shared.links.openapi import document_text
+from shared.openapi import document_text
 
 COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 

@@ -104,7 +104,7 @@ def get_openapi() -> Response:
 
 @lru_cache(maxsize=1)
 def _openapi_text() -> str:
-    from shared.links import openapi  # only this route needs the generator
+    from shared import openapi  # only this route needs the generator
 
     return openapi.document_text()
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 import base64
 import time
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from shared.imports import jobs, uploads
 from shared.imports.formats import FORMATS
+from shared.imports.schemas import CreateImportRequest
 from shared.links.api import build_resolver, dynamodb, json_response, logger, owner_id, tracer
 from shared.links.errors import NotFound, ValidationError
 from shared.links.models import json_object
@@ -29,12 +29,6 @@ from shared.settings import settings
 
 config = settings()
 app = build_resolver()
-
-
-class CreateImportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-    format: Literal["csv", "bitly", "yourls", "kutt", "shlink", "dub"]
 
 
 @lru_cache(maxsize=1)

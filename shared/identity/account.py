@@ -6,64 +6,63 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from shared.clicks import stats
 from shared.contracts.auth import SCOPES
 from shared.contracts.link_state import iso_utc
 from shared.contracts.table import VERSION, stats_key
-from shared.identity.tokens import (
-    DEFAULT_EXPIRES_IN_DAYS,
-    MAX_EXPIRES_IN_DAYS,
-    NAME_MAX,
-    TokenStore,
-)
+from shared.identity.schemas import CreateTokenRequest
+from shared.identity.tokens import MAX_EXPIRES_IN_DAYS, NAME_MAX, TokenStore
 from shared.links import history, repository, service
 from shared.links.errors import NotFound, ValidationError
 from shared.links.models import link_view
 from shared.settings import Settings
 
-TOKEN_FIELDS = frozenset({"name", "scopes", "expires_in_days"})
+TOKEN_FIELDS = frozenset(CreateTokenRequest.model_fields)
 PAGE = 100
 
 
 def parse_token_request(data: dict[str, Any], allowed: frozenset[str]) -> tuple[str, tuple, int]:
-    """(name, scopes, expires_in_days) of a POST /tokens body. A caller may only grant scopes
-    it has itself (`allowed`): a read-only token cannot mint a writing one."""
-    unknown = sorted(set(data) - TOKEN_FIELDS)
-    if unknown:
-        raise ValidationError(
-            f"Unknown field {unknown[0]!r}.", field=unknown[0], reason="unknown_field"
-        )
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
-        raise ValidationError(
-            f"name is required: 1-{NAME_MAX} characters.", field="name", reason="invalid"
-        )
-    scopes = data.get("scopes")
-    if (
-        not isinstance(scopes, list)
-        or not scopes
-        or not all(isinstance(s, str) and s in SCOPES for s in scopes)
-    ):
-        raise ValidationError(
-            f"scopes must be a non-empty list of {', '.join(SCOPES)}.",
-            field="scopes",
-            reason="invalid",
-        )
-    beyond = sorted(set(scopes) - allowed)
+    """(name, scopes, expires_in_days) of a POST /tokens body, validated with
+    CreateTokenRequest (the OpenAPI document's schema). A caller may only grant scopes it has
+    itself (`allowed`): a read-only token cannot mint a writing one."""
+    try:
+        request = CreateTokenRequest.model_validate(data)
+    except PydanticValidationError as exc:
+        raise _token_request_error(exc) from None
+    beyond = sorted(set(request.scopes) - allowed)
     if beyond:
         raise ValidationError(
             f"A token cannot grant a scope it does not have ({beyond[0]}).",
             field="scopes",
             reason="scope",
         )
-    days = data.get("expires_in_days", DEFAULT_EXPIRES_IN_DAYS)
-    if type(days) is not int or not 1 <= days <= MAX_EXPIRES_IN_DAYS:
-        raise ValidationError(
-            f"expires_in_days must be an integer 1..{MAX_EXPIRES_IN_DAYS}.",
-            field="expires_in_days",
-            reason="out_of_range",
+    return request.name, tuple(request.scopes), request.expires_in_days
+
+
+_TOKEN_FIELD_ERRORS = {
+    "name": (f"name is required: 1-{NAME_MAX} characters.", "invalid"),
+    "scopes": (f"scopes must be a non-empty list of {', '.join(SCOPES)}.", "invalid"),
+    "expires_in_days": (
+        f"expires_in_days must be an integer 1..{MAX_EXPIRES_IN_DAYS}.",
+        "out_of_range",
+    ),
+}
+
+
+def _token_request_error(exc: PydanticValidationError) -> ValidationError:
+    """The first problem, as before the model: an unknown field first, then name, scopes and
+    expires_in_days in that order."""
+    fields = [str(error["loc"][0]) for error in exc.errors() if error["loc"]]
+    unknown = sorted(f for f in fields if f not in TOKEN_FIELDS)
+    if unknown:
+        return ValidationError(
+            f"Unknown field {unknown[0]!r}.", field=unknown[0], reason="unknown_field"
         )
-    return name, tuple(scopes), days
+    field = next((f for f in _TOKEN_FIELD_ERRORS if f in fields), "name")
+    message, reason = _TOKEN_FIELD_ERRORS[field]
+    return ValidationError(message, field=field, reason=reason)
 
 
 def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[str, Any]]:

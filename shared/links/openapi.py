@@ -2,12 +2,14 @@
 (shared/contracts/routes.py) and the pydantic models the handlers validate with
 (shared/links/models.py, shared/links/qr.py) and answer in (shared/links/schemas.py).
 
-Every route of ROUTES appears. What the document says about each one beyond the table (its
-request body, query, headers, answers and errors) is one entry of OPERATIONS, keyed by (method,
-resource); a route without an entry still appears, with its path parameters, its security and
-the errors every route of its kind can give, so a route added to ROUTES is never missing. To
-document a new route, add its models to shared/links/schemas.py and one Operation here, then run
-`make openapi` (docs/developer-surface.md).
+The links' operations are here; shared/openapi.py adds the identity and import routes' and is
+the document served and committed. Every route of ROUTES appears. What the document says about
+each one beyond the table (its request body, query, headers, answers and errors) is one entry of
+OPERATIONS, keyed by (method, resource); a route without an entry still appears, with its path
+parameters, its security and the errors every route of its kind can give (a unit test fails
+until it has its entry). To
+document a new links route, add its models to shared/links/schemas.py and one Operation here
+(another route: shared/openapi.py), then run `make openapi` (docs/developer-surface.md).
 """
 
 from __future__ import annotations
@@ -54,14 +56,15 @@ ERROR_MEANINGS = {
     400: "ValidationError or InvalidUrl; `details.reason` names the rule, `details.field` the "
     "field or parameter.",
     403: "Forbidden: no valid credential, or a token without the route's scope.",
-    404: "NotFound: no such link, or not the caller's.",
+    404: "NotFound: no such link, token or import, or not the caller's.",
     409: "ConflictError (the custom code is taken) or IdempotencyConflict (the same "
     "Idempotency-Key is still in flight).",
     410: "Gone: the link expired, was disabled or deleted.",
     412: "PreconditionFailed: If-Match names another version; nothing changed.",
     413: "PayloadTooLarge: the body is over the route's limit.",
     422: "IdempotencyKeyReused: the Idempotency-Key came with another body.",
-    429: "RateLimitExceeded: throttled; wait for Retry-After seconds.",
+    429: "RateLimitExceeded: throttled (or, for POST /tokens, over 20 tokens created in an "
+    "hour); wait for Retry-After seconds.",
     500: "InternalServerError: never a stack trace.",
 }
 # Every keyed route can be refused, throttled or fail; a route with a body can also be too big.
@@ -112,6 +115,8 @@ class Operation:
     query: tuple[dict[str, Any], ...] = ()
     headers: tuple[str, ...] = ()
     description: str = ""
+    # Path parameters' schemas by name; a link's `{code}` when not named here.
+    path: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # Header parameters and response headers by name.
@@ -330,12 +335,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 }
 
 
-def build() -> dict[str, Any]:
-    """The whole document: every route of ROUTES, in the table's order."""
+TAGS = ("links", "stats", "identity", "imports", "redirect", "service")
+
+
+def build(operations: dict[tuple[str, str], Operation]) -> dict[str, Any]:
+    """The whole document: every route of ROUTES, in the table's order, each described by its
+    entry of `operations` (shared/openapi.py passes the links' OPERATIONS and the identity and
+    import routes', which this layer cannot import)."""
     schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        operation = OPERATIONS.get((route.method, route.resource)) or _undocumented(route)
+        operation = operations.get((route.method, route.resource)) or _undocumented(route)
         paths.setdefault(route.resource, {})[route.method.lower()] = _operation(
             route, operation, schemas
         )
@@ -349,7 +359,7 @@ def build() -> dict[str, Any]:
             "routes take `Authorization: Bearer <token>` or `x-api-key`. A method a path does "
             f"not list is 405 {METHOD_NOT_ALLOWED} with an `Allow` header.",
         },
-        "tags": [{"name": name} for name in ("links", "stats", "redirect", "service")],
+        "tags": [{"name": name} for name in TAGS],
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
@@ -386,8 +396,13 @@ def _operation(route: Route, operation: Operation, schemas: dict[str, Any]) -> d
     }
     if operation.description:
         spec["description"] = operation.description
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": _code_schema()}
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": operation.path.get(name) or _code_schema(),
+        }
         for name in re.findall(r"\{(\w+)\}", route.resource)
     ]
     parameters += [{"in": "query", "required": False, **query} for query in operation.query]
@@ -482,6 +497,6 @@ def _refine(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def document_text() -> str:
+def document_text(operations: dict[tuple[str, str], Operation]) -> str:
     """The document as committed (docs/openapi.json) and served: stable, sorted, one form."""
-    return json.dumps(build(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return json.dumps(build(operations), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

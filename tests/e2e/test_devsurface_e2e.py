@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.links.openapi import document_text
+from shared.openapi import document_text
 from tests.e2e.conftest import LocalServer
 from tests.qr_reading import decode_png, decode_svg
 

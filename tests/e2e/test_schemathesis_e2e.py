@@ -2,11 +2,13 @@
 section 9): every operation's answers conform to the document (status code, content type,
 response schema) and none is a 5xx, for generated requests (its examples, coverage and fuzzing
 phases) and for stateful sequences that follow the document's links from a created link to
-get, patch, history, QR and delete.
+get, patch, history, QR and delete, from a created token to its revocation and from a created
+import to its job.
 
 Its command line runs the phases: the stateful phase needs its engine, because the server keeps
 state across sequences (a second create of a URL reuses the first link), which hypothesis'
-own state machines cannot replay. Bounded by examples per operation (about 30 s here).
+own state machines cannot replay. Bounded by examples per operation (about 60 s for 21
+operations here).
 """
 
 from __future__ import annotations
@@ -37,9 +39,15 @@ CHECKS = (
     "allow_header_conformance",
 )
 EXAMPLES_PER_OPERATION = 30
-# The stateful links the document declares from a created link (POST /urls, POST /create: 201
-# and 200) to get, patch, delete, history and QR.
-DECLARED_LINKS = 20
+# The stateful links the document declares: from a created link (POST /urls, POST /create: 201
+# and 200) to get, patch, delete, history and QR (20); from a created token to its revocation
+# and from a created import to its job (2).
+DECLARED_LINKS = 22
+# DELETE /me erases the caller: every link it has, every token. Run in the middle of the phases
+# it would empty the state every other operation (and every stateful sequence) is tested on, so
+# it is left out here and tested on its own, with an owner of its own
+# (tests/e2e/test_identity_e2e.py::test_export_then_erasure).
+EXCLUDED_OPERATIONS = ("deleteMe",)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,7 @@ def test_the_api_conforms_to_its_document(server: LocalServer, tmp_path: Path) -
         ",".join(CHECKS),
         "--header",
         f"x-api-key: {server.api_key}",
+        *(arg for op in EXCLUDED_OPERATIONS for arg in ("--exclude-operation-id", op)),
         "--max-examples",
         str(EXAMPLES_PER_OPERATION),
         # Redirects are answers under test, never followed (their targets are anywhere).
@@ -92,7 +101,8 @@ def test_the_api_conforms_to_its_document(server: LocalServer, tmp_path: Path) -
     document = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
     operations = sum(len(methods) for methods in document["paths"].values())
     tested = re.search(r"Tested: (\d+)", output)
-    assert tested is not None and int(tested.group(1)) == operations, output[-3000:]
+    assert tested is not None, output[-3000:]
+    assert int(tested.group(1)) == operations - len(EXCLUDED_OPERATIONS), output[-3000:]
     links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected / (\d+) total", output)
     assert links is not None, output[-3000:]
     covered, _, total = (int(n) for n in links.groups())
