@@ -23,8 +23,8 @@ from cdk_constructs.edge.edge_format import EdgeFormatFunction
 from cdk_constructs.edge.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge.edge_logs import EdgeRequestLog
 from cdk_constructs.edge.edge_waf import EdgeWaf
-from cdk_constructs.observability.sources import EdgeSources
 from cdk_constructs.identity.user_pool import OAUTH_SCOPE_NAMES, SqurlUserPool
+from cdk_constructs.observability.sources import EdgeSources
 from cdk_constructs.web.web_app import WebApp
 from shared.contracts import names, web
 from shared.contracts.http import (

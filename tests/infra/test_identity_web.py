@@ -64,7 +64,9 @@ def clients(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_config_json_names_the_hosted_ui_the_web_client_and_the_app(synth: Any, env: str):
     template = synth.templates[f"squrl-{env}-edge-us-east-1"]
     cognito = staged_config(synth.outdir, template)["cognito"]
-    assert cognito["domain"] == f"https://squrl-{env}-{ACCOUNTS[env]}.auth.us-east-1.amazoncognito.com"
+    assert (
+        cognito["domain"] == f"https://squrl-{env}-{ACCOUNTS[env]}.auth.us-east-1.amazoncognito.com"
+    )
     assert cognito["scopes"] == SCOPES
     assert cognito["token_use"] == "access"
     # The web client's id, by reference to the data stack (same region: an export).
@@ -86,7 +88,9 @@ def test_the_csp_lets_the_page_reach_the_hosted_ui(synth: Any, env: str):
     parts = csp["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Join"][1]
     literal = "".join(p for p in parts if isinstance(p, str))
     connect = next(d for d in literal.split("; ") if d.startswith("connect-src"))
-    assert connect.endswith(f" https://squrl-{env}-{ACCOUNTS[env]}.auth.us-east-1.amazoncognito.com")
+    assert connect.endswith(
+        f" https://squrl-{env}-{ACCOUNTS[env]}.auth.us-east-1.amazoncognito.com"
+    )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
