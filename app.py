@@ -46,7 +46,9 @@ def build_environment(app: App, config: EnvironmentConfig) -> EnvironmentStacks:
     stacks = EnvironmentStacks(config=config)
     build_data_and_apis(app, config, stacks)
     if config.edge.enabled:
-        stacks.edge = EdgeStack(app, config=config, apis=stacks.api)
+        stacks.edge = EdgeStack(
+            app, config=config, apis=stacks.api, user_pool=stacks.home_data.user_pool
+        )
         for api in stacks.api.values():
             stacks.edge.add_stack_dependency(api, "its origins are the regional APIs")
     if config.analytics.enabled:

@@ -224,7 +224,7 @@ class IdentityConfig(_Strict):
     web_callback_urls: list[str] = Field(
         default_factory=lambda: ["http://localhost:8080/app/", "http://127.0.0.1:8080/app/"]
     )
-    cli_callback_urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765/callback"])
+    cli_callback_urls: list[str] = Field(default_factory=lambda: ["http://localhost:8765/callback"])
     mfa: Literal["OFF", "OPTIONAL", "REQUIRED"] = "OPTIONAL"
     # Cognito threat protection (the Plus feature plan, billed per user): OFF, AUDIT or ENFORCED.
     advanced_security: Literal["OFF", "AUDIT", "ENFORCED"] = "OFF"

@@ -9,6 +9,7 @@ nearest to it. Real-time logs go to a us-east-1 Kinesis stream for the click con
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_cloudfront as cloudfront
@@ -22,9 +23,10 @@ from cdk_constructs.edge.edge_format import EdgeFormatFunction
 from cdk_constructs.edge.edge_function import EdgeRedirectFunction
 from cdk_constructs.edge.edge_logs import EdgeRequestLog
 from cdk_constructs.edge.edge_waf import EdgeWaf
+from cdk_constructs.identity.user_pool import OAUTH_SCOPE_NAMES, SqurlUserPool
 from cdk_constructs.observability.sources import EdgeSources
 from cdk_constructs.web.web_app import WebApp
-from shared.contracts import names
+from shared.contracts import names, web
 from shared.contracts.http import (
     FAILOVER,
     FORMAT_HEADER,
@@ -68,6 +70,7 @@ class EdgeStack(SqurlStack):
         *,
         config: EnvironmentConfig,
         apis: Mapping[str, ApiStack],
+        user_pool: SqurlUserPool | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -211,7 +214,7 @@ class EdgeStack(SqurlStack):
             ],
         )
         self._acknowledge(config)
-        self.web_app = self._web_app(config, apis[config.home_region])
+        self.web_app = self._web_app(config, apis[config.home_region], user_pool)
         if self.short_domain is not None:
             self.short_domain.serve(self.distribution)
             if self.short_domain.zone is None:
@@ -250,9 +253,12 @@ class EdgeStack(SqurlStack):
             request_stream_name=self.request_log.stream_name if self.request_log else None,
         )
 
-    def _web_app(self, config: EnvironmentConfig, home_api: ApiStack) -> WebApp:
+    def _web_app(
+        self, config: EnvironmentConfig, home_api: ApiStack, user_pool: SqurlUserPool | None
+    ) -> WebApp:
         """The web app at /app/ (docs/web.md): it calls the API on its own host, `api.<short
-        domain>` when squrl routes one, else the home region's stage URL."""
+        domain>` when squrl routes one, else the home region's stage URL; it signs in with the
+        home region's user pool when it is given."""
         if config.api_host:
             api_origin = f"https://{config.api_host}"
             api_base_url = api_origin
@@ -261,14 +267,34 @@ class EdgeStack(SqurlStack):
                 f"https://{home_api.api.rest_api_id}.execute-api.{home_api.region}.{Aws.URL_SUFFIX}"
             )
             api_base_url = f"{api_origin}/{home_api.links_api.stage_name}"
-        return WebApp(
+        app = WebApp(
             self,
             "WebApp",
             env_name=config.name,
             distribution=self.distribution,
             api_base_url=api_base_url,
             connect_origins=[api_origin],
+            cognito=self._sign_in(config, user_pool) if user_pool else None,
         )
+        # The web app's address: the web client's callback URL (docs/identity.md).
+        host = config.short_domain or self.distribution.distribution_domain_name
+        CfnOutput(self, "WebAppUrl", value=f"https://{host}{web.PREFIX}/")
+        return app
+
+    def _sign_in(self, config: EnvironmentConfig, user_pool: SqurlUserPool) -> dict[str, Any]:
+        """The web app's Cognito settings (docs/web.md, "Sign-in in AWS"). The hosted UI's
+        origin follows from cdk.json; the web client's id is a reference to the data stack
+        (an export when the home region is us-east-1, else a cross-region reference, which
+        this stack allows); the redirect URI is the app on the short domain, or on the
+        distribution's own name, which must then be added to identity.web_callback_urls."""
+        host = config.short_domain or self.distribution.distribution_domain_name
+        return {
+            "domain": user_pool.hosted_ui_domain,
+            "client_id": user_pool.web_client.user_pool_client_id,
+            "redirect_uri": f"https://{host}{web.PREFIX}/",
+            "scopes": list(OAUTH_SCOPE_NAMES),
+            "token_use": "access",
+        }
 
     def _api_origin(self, api: ApiStack, role: str) -> origins.HttpOrigin:
         # The API's own region, written out: its `host` uses AWS::Region, which would name

@@ -17,6 +17,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cdk_constructs.core.compliance import acknowledge
+from shared.contracts import web
 from shared.contracts.auth import ADMIN_GROUP
 from squrl_config import EnvironmentConfig, FederationProvider
 
@@ -25,7 +26,33 @@ _THREAT = {
     "AUDIT": cognito.StandardThreatProtectionMode.AUDIT_ONLY,
     "ENFORCED": cognito.StandardThreatProtectionMode.FULL_FUNCTION,
 }
-OAUTH_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE]
+# What both app clients allow and both clients ask for (squrl_cli/oauth.py, web/js/auth.js).
+OAUTH_SCOPE_NAMES = ("openid", "email", "profile")
+OAUTH_SCOPES = [cognito.OAuthScope.custom(name) for name in OAUTH_SCOPE_NAMES]
+# The redirect URI `squrl login` sends (squrl_cli/oauth.py: `http://localhost:<port>/callback`,
+# port 8765 by default). Cognito compares it exactly, and plain http only for `localhost`, so the
+# CLI client always lists it, whatever `identity.cli_callback_urls` adds.
+CLI_LOOPBACK_CALLBACK = "http://localhost:8765/callback"
+
+
+def hosted_ui_domain(config: EnvironmentConfig) -> str:
+    """The hosted UI's origin, `https://<prefix>.auth.<home region>.amazoncognito.com`: known
+    from cdk.json alone, so a stack in another region needs no reference to the pool for it."""
+    prefix = config.identity.domain_prefix or f"squrl-{config.name}-{config.account}"
+    return f"https://{prefix}.auth.{config.home_region}.amazoncognito.com"
+
+
+def web_app_url(config: EnvironmentConfig) -> str | None:
+    """`https://<short domain>/app/`, the web app's address on the distribution, when the short
+    domain is configured; None otherwise (the distribution's own name is known only after its
+    first deploy: docs/identity.md, "The web app's callback URL")."""
+    if config.short_domain and config.edge.enabled:
+        return f"https://{config.short_domain}{web.PREFIX}/"
+    return None
+
+
+def _unique(urls: list[str]) -> list[str]:
+    return list(dict.fromkeys(urls))
 
 
 def pool_parameter_name(env_name: str) -> str:
@@ -34,7 +61,8 @@ def pool_parameter_name(env_name: str) -> str:
 
 
 class SqurlUserPool(Construct):
-    """Exposes `.pool`, `.web_client`, `.cli_client`, `.domain` and `.parameter`."""
+    """Exposes `.pool`, `.web_client`, `.cli_client`, `.domain` (and its origin as
+    `.hosted_ui_domain`) and `.parameter`."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, construct_id)
@@ -93,12 +121,16 @@ class SqurlUserPool(Construct):
                 domain_prefix=settings.domain_prefix or f"squrl-{config.name}-{config.account}"
             ),
         )
+        self.hosted_ui_domain = hosted_ui_domain(config)
+        app_url = web_app_url(config)
         providers = [self._federate(provider) for provider in settings.federation]
         supported = [cognito.UserPoolClientIdentityProvider.COGNITO] + [
             cognito.UserPoolClientIdentityProvider.custom(p.provider_name) for p in providers
         ]
-        self.web_client = self._client("WebClient", "web", settings.web_callback_urls, supported)
-        self.cli_client = self._client("CliClient", "cli", settings.cli_callback_urls, supported)
+        web_urls = _unique([*settings.web_callback_urls, *([app_url] if app_url else [])])
+        cli_urls = _unique([CLI_LOOPBACK_CALLBACK, *settings.cli_callback_urls])
+        self.web_client = self._client("WebClient", "web", web_urls, supported)
+        self.cli_client = self._client("CliClient", "cli", cli_urls, supported)
         for client in (self.web_client, self.cli_client):
             for provider in providers:
                 client.node.add_dependency(provider)
@@ -109,8 +141,8 @@ class SqurlUserPool(Construct):
             group_name=ADMIN_GROUP,
             description="May read any link and change its status, to stop abuse",
         )
-        # What a client needs to sign in (the web app's build, `squrl login`): no exports, so
-        # nothing in another stack is pinned to them.
+        # What a client needs to sign in (`squrl login`). The edge stack's web app reads the
+        # web client's id by reference (docs/web.md, "Sign-in in AWS"); nothing else is pinned.
         hosted_ui = self.domain.base_url()
         for name, value in (
             ("UserPoolId", self.pool.user_pool_id),

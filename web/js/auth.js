@@ -5,6 +5,9 @@
 const TOKEN_KEY = "squrl.token";
 const EXPIRES_KEY = "squrl.token.expires";
 const PKCE_KEY = "squrl.pkce";
+const SOURCE_KEY = "squrl.token.source";
+// What the web app client allows (cdk_constructs/identity/user_pool.py), when config.json names none.
+const DEFAULT_SCOPES = ["openid", "email", "profile"];
 
 export function token() {
   const expires = Number(localStorage.getItem(EXPIRES_KEY) || 0);
@@ -15,15 +18,23 @@ export function token() {
   return localStorage.getItem(TOKEN_KEY);
 }
 
-export function signIn(value, expiresInSeconds) {
+export function signIn(value, expiresInSeconds, source) {
   localStorage.setItem(TOKEN_KEY, value.trim());
   if (expiresInSeconds) localStorage.setItem(EXPIRES_KEY, String(Date.now() + expiresInSeconds * 1000));
   else localStorage.removeItem(EXPIRES_KEY);
+  if (source) localStorage.setItem(SOURCE_KEY, source);
+  else localStorage.removeItem(SOURCE_KEY);
 }
 
 export function signOut() {
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(EXPIRES_KEY);
+  localStorage.removeItem(SOURCE_KEY);
+}
+
+// True when the token came from the hosted UI, whose own session then outlives it.
+export function signedInWithCognito() {
+  return localStorage.getItem(SOURCE_KEY) === "cognito";
 }
 
 // `/app/#token=<token>`: signs in and takes the token out of the URL at once.
@@ -57,7 +68,7 @@ export async function startHostedSignIn(cognito) {
     response_type: "code",
     client_id: cognito.client_id,
     redirect_uri: cognito.redirect_uri,
-    scope: (cognito.scopes || ["openid", "email"]).join(" "),
+    scope: (cognito.scopes || DEFAULT_SCOPES).join(" "),
     state,
     code_challenge: challenge,
     code_challenge_method: "S256",
@@ -89,6 +100,15 @@ export async function finishHostedSignIn(cognito) {
   if (!response.ok) throw new Error("Cognito refused the sign-in. Sign in again.");
   const tokens = await response.json();
   const jwt = cognito.token_use === "id" ? tokens.id_token : tokens.access_token;
-  signIn(jwt, Number(tokens.expires_in) || 3600);
+  if (typeof jwt !== "string" || !jwt) throw new Error("Cognito sent no token. Sign in again.");
+  signIn(jwt, Number(tokens.expires_in) || 3600, "cognito");
   return true;
+}
+
+// Cognito's logout endpoint: ends the hosted UI's session (else the next "Sign in" goes straight
+// back in) and returns to the app; `logout_uri` must be one of the client's sign-out URLs, which
+// are its callback URLs.
+export function hostedSignOutUrl(cognito) {
+  const params = new URLSearchParams({ client_id: cognito.client_id, logout_uri: cognito.redirect_uri });
+  return `${cognito.domain.replace(/\/+$/, "")}/logout?${params}`;
 }

@@ -1,7 +1,7 @@
 // squrl's web app: hash routes, each a view that renders into <main>.
 
 import { configure } from "./api.js";
-import { finishHostedSignIn, signOut, takeTokenFromUrl, token } from "./auth.js";
+import { finishHostedSignIn, hostedSignOutUrl, signedInWithCognito, signOut, takeTokenFromUrl, token } from "./auth.js";
 import { announce, h } from "./dom.js";
 import { editView } from "./views/edit.js";
 import { linksView } from "./views/links.js";
@@ -92,6 +92,12 @@ async function start() {
     (document.querySelector("main h1") || document.getElementById("main")).focus();
   });
   document.getElementById("sign-out").addEventListener("click", () => {
+    const cognito = state.config.cognito;
+    if (cognito && signedInWithCognito()) {
+      signOut();
+      location.assign(hostedSignOutUrl(cognito));
+      return;
+    }
     signedOut("You are signed out.");
   });
   window.addEventListener("hashchange", () => {
