@@ -81,8 +81,10 @@ _REFINED = {
     "original_url": {
         "minLength": 1,
         "format": "uri",
-        "pattern": "^https?://",
-        "description": "An absolute http(s) URL (docs/api.md section 3); stored normalized.",
+        # The scheme in any letter case (docs/api.md section 3); JSON Schema patterns take no flags.
+        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+        "description": "An absolute http(s) URL, scheme in any case (docs/api.md section 3); "
+        "stored normalized.",
         "examples": ["https://example.com/a/long/path?utm_source=newsletter"],
     },
     "expires_at": {"format": "date-time"},

@@ -314,3 +314,16 @@ def test_the_identity_and_import_models_match_what_the_handlers_answer(
     }
     view = ImportJob.model_validate(jobs.job_view("0" * 32, failed))
     assert view.errors_truncated and view.message == "The upload could not be read."
+
+
+def test_the_url_pattern_takes_the_scheme_in_any_case() -> None:
+    """docs/api.md section 3: `invalid_scheme` is a scheme other than http or https, in any
+    letter case; the document must not refuse what the API accepts."""
+    for name in ("CreateLinkRequest", "UpdateLinkRequest"):
+        pattern = re.compile(
+            document()["components"]["schemas"][name]["properties"]["original_url"]["pattern"]
+        )
+        for accepted in ("https://a.example/", "HTTPS://A.EXAMPLE/", "Http://a.example/"):
+            assert pattern.search(accepted), (name, accepted)
+        for refused in ("ftp://a.example/", "javascript:alert(1)", "//a.example/"):
+            assert not pattern.search(refused), (name, refused)
