@@ -9,6 +9,7 @@ received then is cut off with a 503. Nothing here waits on a client for longer t
 from __future__ import annotations
 
 import contextlib
+import re
 import select
 import selectors
 import socket
@@ -28,6 +29,9 @@ State = Literal["idle", "reading", "busy", "closed"]
 # After an answer that closes the connection, how long what the client still sends is read and
 # dropped, so the answer is not lost to a reset (RFC 9112 9.6).
 LINGER_SECONDS = 1.0
+
+# Query parameters that carry a credential (the local upload URLs, docs/imports.md).
+_SIGNATURE = re.compile(r"([?&](?:signature|X-Amz-Signature|X-Amz-Security-Token)=)[^&\s]*")
 
 
 def http_error_result(status: int, message: str) -> ProxyResult:
@@ -261,4 +265,6 @@ class HttpServer:
 
     def log_request(self, address: str, request_line: str, status: int) -> None:
         if self.access_log:
-            self.log(f'{address} "{request_line}" {status}')
+            # A pre-signed upload URL's signature is a credential: never in a log line.
+            shown = _SIGNATURE.sub(r"\1<redacted>", request_line)
+            self.log(f'{address} "{shown}" {status}')

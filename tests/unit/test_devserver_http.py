@@ -177,3 +177,22 @@ def test_a_head_answer_without_a_body_states_no_length() -> None:
 def test_a_header_with_a_line_break_is_never_sent() -> None:
     with pytest.raises(ValueError):
         encode_response(302, {"Location": "https://e.example/\r\nSet-Cookie: x=1"}, b"")
+
+
+def test_the_access_log_never_shows_an_upload_signature(capsys: pytest.CaptureFixture[str]) -> None:
+    from devserver.http_server import HttpServer
+
+    server = HttpServer("127.0.0.1", 0, lambda *args: None, max_body=1024)  # type: ignore[arg-type,return-value]
+    try:
+        server.log_request(
+            "127.0.0.1",
+            "PUT /_local/uploads/abc?expires=1700000000&signature=deadbeefcafe HTTP/1.1",
+            200,
+        )
+        server.log_request("127.0.0.1", "GET /x?X-Amz-Signature=s3cr3t&a=1 HTTP/1.1", 200)
+    finally:
+        server._listener.close()
+    logged = capsys.readouterr().err
+    assert "deadbeefcafe" not in logged and "s3cr3t" not in logged
+    assert "/_local/uploads/abc?expires=1700000000&signature=<redacted>" in logged
+    assert "a=1" in logged
