@@ -104,5 +104,87 @@ def test_make_cost_prints_the_tables_and_the_target(
         "| redirects at a 90% edge hit ratio |",
         "| counted clicks (edge) |",
         "1M redirects at a 90% edge hit ratio, prod: $1.8801 (target $1.50: NOT met)",
+        "| authenticated API reads (GET /urls/{code}) |",
+        "| imported rows |",
+        "it would cost $1.4555 (met), and $0.9359 with the bundle and without",
     ):
         assert heading in out
+
+
+def test_the_authorizer_is_in_every_authenticated_request(output: dict[str, Any]) -> None:
+    """No result cache, so each authenticated request runs the authorizer (512 MB arm64 in the
+    templates, 15 ms assumed): $0.20 a request, its duration, 600 + 300 log bytes at $0.50/GB,
+    one GetItem (0.5 RRU) and a last_used_at write on 1 in 1,000 requests, replicated."""
+    gb = 1_000_000 / 1024**3
+    prod = output["environments"]["prod"]
+    authorizer = {c["component"]: c["usd"] for c in prod["api_components"]["authorizer"]}
+    assert authorizer["authorizer requests"] == pytest.approx(0.20)
+    assert authorizer["authorizer duration"] == pytest.approx(
+        0.5 * 0.015 * 1_000_000 * 0.0000133334, abs=0.0001
+    )
+    assert authorizer["authorizer token read"] == pytest.approx(0.5 * 0.125, abs=0.0001)
+    # prod writes in us-east-1 and replicates to two regions.
+    assert authorizer["authorizer last_used_at write"] == pytest.approx(
+        0.001 * (0.625 + 2 * 0.625), abs=0.0001
+    )
+    assert authorizer["logs: authorizer"] == pytest.approx(900 * gb * 0.50, abs=0.0001)
+    total = sum(authorizer.values())
+    assert prod["api_per_million_usd"]["authorizer"] == pytest.approx(total, abs=0.001)
+    for path in ("create", "api_read"):
+        names = {c["component"] for c in prod["api_components"][path]}
+        assert set(authorizer) <= names, path
+    # GET /urls/{code}: API Gateway $3.50, regional WAF $0.60, the authorizer, get_url (512 MB,
+    # 30 ms), one consistent read, logs, 5% traced, 1,200 bytes out at $0.09/GB.
+    read = (
+        3.50 + 0.60 + total + 0.20 + 0.5 * 0.030 * 1_000_000 * 0.0000133334 + 0.125
+        + 2200 * gb * 0.50 + 0.05 * 5.00 + 1200 * gb * 0.09
+    )  # fmt: skip
+    assert prod["api_per_million_usd"]["api_read"] == pytest.approx(read, abs=0.001)
+
+
+def test_imported_rows_follow_the_state_machine_and_the_row_writes(
+    output: dict[str, Any],
+) -> None:
+    """1M rows in 1,000-row chunks: 2 transitions a chunk and 3 a job of 10,000 rows at $25 per
+    1M; the worker (1,024 MB arm64) 5 ms a row; one transaction of link, history and marker
+    (2 WRU each) with the link's 2 index writes, replicated to prod's two other regions."""
+    components = output["environments"]["prod"]["api_components"]["import_rows"]
+    prod = {c["component"]: c["usd"] for c in components}
+    assert prod["Step Functions state transitions"] == pytest.approx((1000 * 2 + 100 * 3) * 25e-6)
+    assert prod["import worker duration"] == pytest.approx(
+        1.0 * 0.005 * 1_000_000 * 0.0000133334, abs=0.0001
+    )
+    assert prod["DynamoDB writes"] == pytest.approx(6 * 0.625)
+    assert prod["DynamoDB index writes"] == pytest.approx(2 * 0.625)
+    assert prod["DynamoDB replication to 2 region(s)"] == pytest.approx(2 * (3 + 2) * 0.625)
+    assert output["environments"]["prod"]["api_per_million_usd"]["import_rows"] == 11.5089
+
+
+def test_cognito_is_priced_by_the_pools_tier_in_the_template(output: dict[str, Any]) -> None:
+    envs = output["environments"]
+    # Threat protection (AUDIT, ENFORCED) puts staging and prod on Plus: $0.02 an MAU, no free
+    # tier; dev is on Essentials, whose first 10,000 MAUs are free.
+    assert envs["prod"]["cognito"] == {
+        "tier": "PLUS", "per_1000_mau_usd": 20.0, "free_mau": 0, "assumed_mau": 1000,
+        "assumed_mau_month_usd": 20.0,
+    }  # fmt: skip
+    assert envs["staging"]["cognito"]["tier"] == "PLUS"
+    assert envs["staging"]["cognito"]["assumed_mau_month_usd"] == 2.0
+    assert envs["dev"]["cognito"]["tier"] == "ESSENTIALS"
+    assert envs["dev"]["cognito"]["per_1000_mau_usd"] == 15.0
+    assert envs["dev"]["cognito"]["assumed_mau_month_usd"] == 0.0
+
+
+def test_the_target_with_the_security_savings_bundle(output: dict[str, Any]) -> None:
+    """30% off the CloudFront lines ($1.00 + $0.10 + the transfer), and a WAF credit of 10% of
+    the commitment (70% of those lines) against the $0.60 web ACL fee."""
+    target = output["target"]
+    cloudfront = 1.00 + 0.10 + 600 * 1_000_000 / 1024**3 * 0.085
+    credit = 0.10 * 0.70 * cloudfront
+    assert target["with_security_savings_bundle_usd"] == pytest.approx(
+        target["usd"] - 0.30 * cloudfront - credit, abs=0.0001
+    )
+    assert target["with_security_savings_bundle_usd"] == 1.4555
+    assert target["with_bundle_without_edge_waf_usd"] == pytest.approx(
+        target["usd"] - 0.30 * cloudfront - 0.60, abs=0.0001
+    )

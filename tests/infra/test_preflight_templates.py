@@ -55,7 +55,7 @@ def test_preflight_reads_the_budgets_first_alert(synth: Any) -> None:
         ]
         assert min(thresholds) == BUDGET_FIRST_ALERT_PERCENT
         # cdk.json's budget_usd, else the cost model's default (squrl_config/cost_at_rest.py).
-        expected = {"dev": 70, "staging": 150, "prod": 1000}[env]
+        expected = {"dev": 70, "staging": 160, "prod": 1000}[env]
         assert budget_usd(synth.config.environments[env]) == expected
         assert budget["Budget"]["BudgetLimit"]["Amount"] == expected
 

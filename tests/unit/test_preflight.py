@@ -216,14 +216,21 @@ def test_the_figures_are_the_models_for_the_committed_environments() -> None:
 
 
 def test_an_unset_budget_defaults_to_the_cost_at_rest_plus_the_traffic_allowance() -> None:
-    # dev and staging set no budget_usd: at rest plus 10M redirects at 90% edge hits and 0.1M
-    # creates, over 80%, rounded up to $10: dev (31.85 + 19.84) / 0.8 = 64.6 -> 70.
+    # dev and staging set no budget_usd: at rest plus 10M redirects at 90% edge hits, 0.1M
+    # creates (the authorizer included) and the assumed Cognito MAUs (dev: 100 on Essentials,
+    # inside its free 10,000; staging: 100 on Plus at $0.02), over 80%, rounded up to $10:
+    # dev (31.85 + 19.91) / 0.8 = 64.7 -> 70; staging (97.87 + 22.17) / 0.8 = 150.06 -> 160.
     dev = run("dev", committed()).config
     cost = cost_at_rest(dev)
     assert cost is not None and dev.budget_usd is None
-    assert cost.traffic_allowance_usd == pytest.approx(10 * 1.8801 + 0.1 * 10.3468, abs=0.01)
+    assert cost.traffic_allowance_usd == pytest.approx(10 * 1.8801 + 0.1 * 11.1291 + 0.0, abs=0.01)
     assert budget_usd(dev) == cost.budget_default_usd == 70
-    assert budget_usd(run("staging", committed()).config) == 150
+    staging = cost_at_rest(run("staging", committed()).config)
+    assert staging is not None
+    assert staging.traffic_allowance_usd == pytest.approx(
+        10 * 1.8801 + 0.1 * 13.6996 + 100 * 0.02, abs=0.01
+    )
+    assert budget_usd(run("staging", committed()).config) == 160
     assert budget_usd(run("prod", committed()).config) == 1000  # cdk.json's own
 
 
@@ -232,7 +239,7 @@ def test_a_budget_below_the_default_is_a_warning() -> None:
     report = run("staging", context)
     assert report.ok
     (warning,) = [w for w in report.warnings if w.key == "budget_usd"]
-    assert "the model's default is 150" in warning.message
+    assert "the model's default is 160" in warning.message
 
 
 def test_another_shape_has_no_figure_and_the_budget_is_only_a_warning() -> None:

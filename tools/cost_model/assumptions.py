@@ -64,6 +64,42 @@ class Assumptions:
     budget_create_millions: float = 0.1
     # The edge cache-hit ratio of the blended figures and of the acceptance target.
     edge_hit_ratio: float = 0.90
+    # The REQUEST authorizer runs on every authenticated API request (no API Gateway result
+    # cache). Warm billed duration: a token hash and its GetItem, or a JWT checked against
+    # cached keys. Its log bytes: the platform records plus its one decision line.
+    authorizer_ms: float = 15.0
+    authorizer_log_bytes: int = 300
+    # Requests whose token the authorizer reads from the table: its in-memory cache
+    # (identity.token_cache_seconds) lowers this, so 1.0 is the upper bound priced; a JWT or API
+    # key caller reads nothing, also left out.
+    authorizer_token_read_share: float = 1.0
+    # `last_used_at` writes per authenticated request: at most one per token per 15 minutes, so
+    # 1 in 1,000 requests for tokens used about once a second.
+    authorizer_last_used_write_share: float = 0.001
+    # GET /urls/{code}: warm duration (one GetItem and the JSON view), the answer's bytes.
+    get_url_ms: float = 30.0
+    get_url_response_bytes: int = 1200
+    get_url_log_bytes: int = 800
+    # Cognito monthly active users the budget default allows for, per environment.
+    budget_monthly_active_users: tuple[tuple[str, int], ...] = (
+        ("dev", 100),
+        ("staging", 100),
+        ("prod", 1000),
+    )
+    # Imports: the worker's warm duration per row (rows go 33 to a transaction; rows without a
+    # custom code each read the dedup index first), an uploaded row's bytes, rows per job (what
+    # the job's own requests are spread over), the bytes of Step Functions' execution history per
+    # state transition shipped to CloudWatch Logs (the state machine logs at level ALL), and the
+    # upload's share of a month in storage before the lifecycle rule expires it.
+    import_worker_ms_per_row: float = 5.0
+    import_row_bytes: int = 150
+    import_rows_per_job: int = 10_000
+    import_sfn_log_bytes_per_transition: int = 1500
+    import_worker_log_bytes_per_chunk: int = 2000
+    # The web app (/app/): CloudFront's cache hit ratio for its hashed, long-cached assets, and
+    # the average bytes of one asset response.
+    app_cache_hit_ratio: float = 0.95
+    app_asset_bytes: int = 30_000
 
 
 ASSUMPTIONS = Assumptions()
@@ -73,4 +109,16 @@ TARGET_PER_MILLION_REDIRECTS_USD = 1.50
 
 
 def describe(assumptions: Assumptions = ASSUMPTIONS) -> list[tuple[str, str]]:
-    return [(f.name, str(getattr(assumptions, f.name))) for f in fields(assumptions)]
+    return [(f.name, _text(getattr(assumptions, f.name))) for f in fields(assumptions)]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(f"{k} {v:,}" for k, v in value)
+    return str(value)
+
+
+def monthly_active_users(env: str, assumptions: Assumptions = ASSUMPTIONS) -> int:
+    """The MAUs the budget allows for in `env`; an environment not listed gets prod's."""
+    table = dict(assumptions.budget_monthly_active_users)
+    return table.get(env, table["prod"])

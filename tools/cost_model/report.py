@@ -13,6 +13,7 @@ from tools.cost_model.assumptions import (
     TARGET_PER_MILLION_REDIRECTS_USD,
     Assumptions,
     describe,
+    monthly_active_users,
 )
 from tools.cost_model.at_rest import at_rest_lines, by_region, by_service
 from tools.cost_model.marginal import Components, Model, features, total
@@ -81,6 +82,27 @@ def _floor(env: Environment, prices: Prices) -> float:
     return fees["CloudFront requests"] + _edge_waf_fee(env, prices)
 
 
+def _bundle(env: Environment, prices: Prices, figure: float) -> dict[str, float]:
+    """The figure under the CloudFront Security Savings Bundle: CloudFront's charges at 70%, and
+    the WAF credit (10% of the commitment, i.e. of those 70%) set against the web ACL's fee."""
+    hit = dict(Model(features(env), prices).edge_hit())
+    cloudfront = sum(
+        usd for name, usd in hit.items() if name.startswith("CloudFront ") and "WAF" not in name
+    )
+    discount = prices("cloudfront_security_savings_bundle", "cloudfront_discount")
+    share = prices("cloudfront_security_savings_bundle", "waf_credit_share_of_commitment")
+    commitment = (1 - discount) * cloudfront
+    waf = _edge_waf_fee(env, prices)
+    credit = min(waf, share * commitment)
+    with_bundle = figure - discount * cloudfront - credit
+    return {
+        "with_security_savings_bundle_usd": _cents(with_bundle),
+        "with_bundle_without_edge_waf_usd": _cents(with_bundle - (waf - credit)),
+        "bundle_commitment_per_million_usd": _cents(commitment),
+        "bundle_waf_credit_per_million_usd": _cents(credit),
+    }
+
+
 def _edge_waf_fee(env: Environment, prices: Prices) -> float:
     """The CloudFront web ACL's request fee, paid by hits and misses alike."""
     return dict(Model(features(env), prices).edge_hit()).get("CloudFront WAF requests", 0.0)
@@ -92,6 +114,27 @@ def _region_order(env: Environment, region: str) -> tuple[bool, str]:
     return (region != home, region)
 
 
+# The API-side paths the features added, each priced per 1M (the key, its label).
+API_PATHS = {
+    "create": "creates (POST /urls)",
+    "api_read": "authenticated API reads (GET /urls/{code})",
+    "authorizer": "the authorizer alone (in every authenticated request above)",
+    "import_rows": "imported rows",
+    "app_assets": "web app asset requests (/app/)",
+}
+
+
+def _cognito(model: Model, env: Environment, assumptions: Assumptions) -> dict[str, Any]:
+    mau = monthly_active_users(env.name, assumptions)
+    return {
+        "tier": model.f.user_pool_tier,
+        "per_1000_mau_usd": _cents(model.cognito_per_1000_mau()),
+        "free_mau": 0 if model.f.user_pool_tier == "PLUS" else 10000,
+        "assumed_mau": mau,
+        "assumed_mau_month_usd": _cents(model.cognito_month(mau)),
+    }
+
+
 def environment_report(
     env: Environment, prices: Prices, assumptions: Assumptions = ASSUMPTIONS
 ) -> dict[str, Any]:
@@ -99,9 +142,12 @@ def environment_report(
     model = Model(features(env), prices, assumptions)
     redirects = {key: _cents(total(getattr(model, key)())) for key in PATHS}
     blended = {f"{ratio:.2f}": _cents(model.blended(ratio)) for ratio in HIT_RATIOS}
-    allowance = assumptions.budget_redirect_millions * model.blended(
-        assumptions.edge_hit_ratio
-    ) + assumptions.budget_create_millions * total(model.create())
+    cognito = _cognito(model, env, assumptions)
+    allowance = (
+        assumptions.budget_redirect_millions * model.blended(assumptions.edge_hit_ratio)
+        + assumptions.budget_create_millions * total(model.create())
+        + model.cognito_month(cognito["assumed_mau"])
+    )
     report: dict[str, Any] = {
         "at_rest_usd": _cents(sum(line.usd for line in lines)),
         "at_rest_by_region": {
@@ -117,6 +163,9 @@ def environment_report(
         "edge_miss_components": _components(model.edge_miss()),
         "creates_per_million_usd": _cents(total(model.create())),
         "counted_clicks_per_million_usd": _clicks(model, env),
+        "api_per_million_usd": {key: _cents(total(getattr(model, key)())) for key in API_PATHS},
+        "api_components": {key: _components(getattr(model, key)()) for key in API_PATHS},
+        "cognito": cognito,
         "traffic_allowance_usd": _cents(allowance),
     }
     if model.f.dax:
@@ -149,7 +198,10 @@ def build(
         "traffic_allowance": (
             f"{assumptions.budget_redirect_millions:g}M redirects at a "
             f"{assumptions.edge_hit_ratio:.0%} edge hit ratio and "
-            f"{assumptions.budget_create_millions:g}M creates a month"
+            f"{assumptions.budget_create_millions:g}M creates a month, and the Cognito "
+            "monthly active users of each environment's assumption ("
+            + ", ".join(f"{k} {v:,}" for k, v in assumptions.budget_monthly_active_users)
+            + ")"
         ),
         "target": {
             "what": f"1M redirects at a {assumptions.edge_hit_ratio:.0%} edge hit ratio, "
@@ -163,6 +215,7 @@ def build(
             "without_edge_waf_usd": _cents(
                 target_figure - _edge_waf_fee(environments[TARGET_ENVIRONMENT], prices)
             ),
+            **_bundle(environments[TARGET_ENVIRONMENT], prices, target_figure),
         },
         "cold_start_prices": _cold_start_prices(prices),
         "assumptions": dict(describe(assumptions)),
@@ -214,15 +267,46 @@ def marginal_table(output: dict[str, Any]) -> str:
             + " | ".join(_usd(envs[n]["redirects_blended_per_million_usd"][ratio]) for n in names)
             + " |"
         )
-    rows.append(
-        "| creates | " + " | ".join(_usd(envs[n]["creates_per_million_usd"]) for n in names) + " |"
-    )
+    for key, label in API_PATHS.items():
+        rows.append(
+            f"| {label} | "
+            + " | ".join(_usd(envs[n]["api_per_million_usd"][key]) for n in names)
+            + " |"
+        )
     for origin in ("edge", "regional"):
         cells = []
         for n in names:
             clicks = envs[n]["counted_clicks_per_million_usd"]
             cells.append(_usd(clicks[origin]) if clicks else "no counting")
         rows.append(f"| counted clicks ({origin}) | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def cognito_table(output: dict[str, Any]) -> str:
+    rows = [
+        "| environment | user pool tier | free MAUs a month | USD per 1,000 MAUs above them "
+        "| assumed MAUs | USD a month at them |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, env in output["environments"].items():
+        c = env["cognito"]
+        rows.append(
+            f"| {name} | {c['tier'] or 'no user pool'} | {c['free_mau']:,} | "
+            f"{_usd(c['per_1000_mau_usd'])} | {c['assumed_mau']:,} | "
+            f"{_usd(c['assumed_mau_month_usd'])} |"
+        )
+    return "\n".join(rows)
+
+
+def api_breakdown_table(output: dict[str, Any]) -> str:
+    env = output["environments"][TARGET_ENVIRONMENT]
+    rows = [f"| {TARGET_ENVIRONMENT}, USD per 1M | component | USD |", "|---|---|---:|"]
+    for key in ("api_read", "import_rows", "app_assets"):
+        for c in env["api_components"][key]:
+            rows.append(f"| {API_PATHS[key]} | {c['component']} | {_usd(c['usd'], 4)} |")
+        rows.append(
+            f"| **{API_PATHS[key]}** | **total** | **{_usd(env['api_per_million_usd'][key], 4)}** |"
+        )
     return "\n".join(rows)
 
 
@@ -278,11 +362,20 @@ def breakdown_table(output: dict[str, Any]) -> str:
 def target_line(output: dict[str, Any]) -> str:
     target = output["target"]
     verdict = "met" if target["met"] else "NOT met"
+    bundled = target["with_security_savings_bundle_usd"] <= target["target_usd"]
+    bundle_verdict = "met" if bundled else "NOT met"
     return (
         f"{target['what']}: {_usd(target['usd'], 4)} (target {_usd(target['target_usd'])}: "
         f"{verdict}). CloudFront's request fee and the CloudFront WAF's alone are "
         f"{_usd(target['floor_usd'], 4)} per 1M requests at every hit ratio; without the "
-        f"CloudFront web ACL the same traffic would cost {_usd(target['without_edge_waf_usd'], 4)}"
+        "CloudFront web ACL the same traffic would cost "
+        f"{_usd(target['without_edge_waf_usd'], 4)}. "
+        f"With a CloudFront Security Savings Bundle (a 1-year monthly commitment: CloudFront "
+        f"charges up to 30% lower, WAF usage credit up to 10% of the commitment) it would cost "
+        f"{_usd(target['with_security_savings_bundle_usd'], 4)} "
+        f"({bundle_verdict}), "
+        f"and {_usd(target['with_bundle_without_edge_waf_usd'], 4)} with the bundle and without "
+        f"the CloudFront web ACL"
     )
 
 
@@ -334,6 +427,8 @@ BLOCKS = {
     "dax": dax_line,
     "assumptions": assumptions_table,
     "cold-starts": cold_starts_table,
+    "cognito": cognito_table,
+    "api-breakdown": api_breakdown_table,
 }
 
 
@@ -370,6 +465,9 @@ def plain(output: dict[str, Any]) -> str:
         f"Where 1M redirects go ({TARGET_ENVIRONMENT})\n" + breakdown_table(output),
         "Summary and budget defaults (cost at rest plus "
         f"{output['traffic_allowance']}, over the first alert's 80%)\n" + summary_table(output),
+        f"Authenticated API requests, imports and the web app ({TARGET_ENVIRONMENT})\n"
+        + api_breakdown_table(output),
+        "Cognito monthly active users\n" + cognito_table(output),
         "DAX\n" + dax_line(output),
         "Target\n" + target_line(output),
     ]
