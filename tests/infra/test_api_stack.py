@@ -240,9 +240,7 @@ def test_usage_plan_and_key_follow_config(synth, env):
         "RateLimit": config.api.stage_throttle_rate_limit,
         "BurstLimit": config.api.stage_throttle_burst_limit,
     }
-    assert [s["Stage"] for s in bearer_plan["ApiStages"]] == [
-        s["Stage"] for s in plan["ApiStages"]
-    ]
+    assert [s["Stage"] for s in bearer_plan["ApiStages"]] == [s["Stage"] for s in plan["ApiStages"]]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
