@@ -214,6 +214,19 @@ class FederationProvider(_Strict):
         return self
 
 
+class SesEmail(_Strict):
+    """Cognito's emails through SES (docs/identity.md): a verified from address or domain of
+    the SES identity, in the home region (or one Cognito may use from it)."""
+
+    from_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    from_name: str | None = None
+    reply_to: str | None = None
+    # The verified SES identity's domain when from_email's domain is not the identity itself.
+    ses_verified_domain: str | None = None
+    # The SES region, when not the home region.
+    ses_region: str | None = None
+
+
 class IdentityConfig(_Strict):
     """The Cognito user pool (home region) and the authorizer (docs/identity.md)."""
 
@@ -234,6 +247,13 @@ class IdentityConfig(_Strict):
     # Migration: API key id -> user id (Cognito `sub`). A caller with a listed key acts as that
     # user, so links created under the key id before section 8 can be claimed by the user.
     key_owners: dict[str, str] = Field(default_factory=dict)
+    # Adopt an existing user pool (e.g. one a teardown kept, with its users) instead of making
+    # one: its id (`<region>_<id>`, the data stack's UserPoolId output). Clients, domain and the
+    # admin group are made in it; its own settings (MFA, threat protection, email) stay as
+    # they are (docs/identity.md, "Keeping users").
+    user_pool_id: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d_[0-9a-zA-Z]+$")
+    # Cognito's own sender allows about 50 emails a day; this sends them through SES.
+    ses_email: SesEmail | None = None
 
 
 class WafConfig(_Strict):

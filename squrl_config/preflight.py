@@ -83,6 +83,7 @@ def check(config: EnvironmentConfig) -> Report:
     _check_bootstrap(config, report)
     _check_budget(config, report)
     _check_other_placeholders(config, report)
+    _check_identity(config, report)
     report.manual_steps = manual_steps(config)
     return report
 
@@ -236,6 +237,31 @@ def _check_other_placeholders(config: EnvironmentConfig, report: Report) -> None
         )
 
 
+# Environments real users sign up to: Cognito's own sender (about 50 emails a day) is too few.
+PRODUCTION_LIKE = ("staging", "prod")
+
+
+def _check_identity(config: EnvironmentConfig, report: Report) -> None:
+    identity = config.identity
+    if config.name in PRODUCTION_LIKE and identity.ses_email is None and not identity.user_pool_id:
+        report.warnings.append(
+            Finding(
+                "identity.ses_email",
+                "not set: Cognito sends sign-up and recovery emails itself, about 50 a day "
+                "for the account; set a verified SES sender (docs/identity.md)",
+            )
+        )
+    if identity.mfa != "REQUIRED":
+        report.warnings.append(
+            Finding(
+                "identity.mfa",
+                f"is {identity.mfa}: members of the admin group may change any link's status "
+                "without a second factor (Cognito's tokens do not say how the user signed "
+                'in); set "REQUIRED" where admins exist (docs/identity.md, "Admin")',
+            )
+        )
+
+
 def canary_api_key_parameter(config: EnvironmentConfig) -> str:
     return config.observability.canary_api_key_parameter or f"/squrl/{config.name}/canary-api-key"
 
@@ -287,7 +313,11 @@ def manual_steps(config: EnvironmentConfig) -> list[str]:
     if config.retain_data:
         steps.append(
             f"On teardown: `make destroy ENV={env}` keeps the table squrl-urls-{env} with its "
-            "backups (retain_data); the next `make deploy` adopts what it kept."
+            "backups (retain_data), which the next `make deploy` adopts, and the user pool "
+            "with its users, which it does not: before redeploying, set identity.user_pool_id "
+            f"to the kept pool's id (the data stack's UserPoolId output, or pool_id in the SSM "
+            f"parameter /squrl/{env}/identity/user-pool in {home}), or users get a new, empty pool "
+            "and new user ids (docs/identity.md)."
         )
     else:
         steps.append(

@@ -7,6 +7,8 @@ A resource whose DeletionPolicy is Retain survives its stack's deletion. With a 
 existing resources whose static names its templates hold (`--import-existing-resources`), so
 the kept table comes back with its data and backups instead of failing with "already exists".
 A kept resource without a fixed name is only left behind: the next deploy makes a new one.
+The user pool is one of those, and its users' ids (the owners of their links) live only in it:
+it is adopted by setting `identity.user_pool_id` to its id before the next deploy.
 """
 
 from __future__ import annotations
@@ -92,6 +94,22 @@ def protected_tables(assembly: Path, env: str) -> list[str]:
     return found
 
 
+USER_POOL = "AWS::Cognito::UserPool"
+
+
+def fate(item: Kept, env: str) -> str:
+    if item.adopted:
+        return "adopted by the next make deploy"
+    if item.type == USER_POOL:
+        return (
+            "kept with its users, and NOT adopted by itself: before the next make deploy set "
+            "identity.user_pool_id to its id (the data stack's UserPoolId output, or pool_id "
+            f"in the SSM parameter /squrl/{env}/identity/user-pool of the home region), or the "
+            "next deploy makes a new, empty pool and every user gets a new id"
+        )
+    return "left behind; the next deploy makes a new one"
+
+
 def render(kept: Sequence[Kept], env: str, protected: Sequence[str] = ()) -> str:
     lines = []
     for table in protected:
@@ -107,12 +125,7 @@ def render(kept: Sequence[Kept], env: str, protected: Sequence[str] = ()) -> str
     lines.append(f"make destroy ENV={env} keeps {len(kept)} resource(s):")
     for item in kept:
         what = f"{item.type} {item.name or item.logical_id} ({item.stack})"
-        fate = (
-            "adopted by the next make deploy"
-            if item.adopted
-            else "left behind; the next deploy makes a new one"
-        )
-        lines.append(f"  {what}: {fate}")
+        lines.append(f"  {what}: {fate(item, env)}")
     lines.append(
         "Kept resources go on billing (storage, backups) until deleted by hand "
         "(docs/deploy.md, 'Tear down')."

@@ -16,7 +16,12 @@ from constructs import Construct
 from cdk_constructs.core.compliance import acknowledge
 from cdk_constructs.core.log_retention import log_retention
 from shared.contracts import routes
-from shared.contracts.http import CORS_ALLOW_HEADERS, METHOD_NOT_ALLOWED, REDIRECT_STATUSES
+from shared.contracts.http import (
+    CORS_ALLOW_HEADERS,
+    CORS_EXPOSE_HEADERS,
+    METHOD_NOT_ALLOWED,
+    REDIRECT_STATUSES,
+)
 from squrl_config import ApiConfig
 
 # The function whose routes take the create body, and the resource of its bulk form.
@@ -296,9 +301,12 @@ class LinksApi(Construct):
             headers = {"Content-Type": "'application/json'"}
             if shape.retry_after is not None:
                 headers["Retry-After"] = f"'{shape.retry_after}'"
-            origin = self._gateway_cors_origin()
-            if origin is not None:
-                headers["Access-Control-Allow-Origin"] = f"'{origin}'"
+            # Auth is a bearer header (no cookies, no Allow-Credentials), so an error may be
+            # read by any origin: a browser on another allowed origin sees the 403/429 itself,
+            # not a network error. Gateway responses cannot echo a matching origin.
+            headers["Access-Control-Allow-Origin"] = "'*'"
+            exposed = (*CORS_EXPOSE_HEADERS, "Retry-After")
+            headers["Access-Control-Expose-Headers"] = f"'{','.join(exposed)}'"
             self.rest_api.add_gateway_response(
                 f"Gateway{shape.response_type.response_type}",
                 type=shape.response_type,
@@ -325,18 +333,30 @@ class LinksApi(Construct):
         )
         self.usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
         self.usage_plan.add_api_key(self.api_key)
-        # Callers with a personal token or a Cognito JWT are metered under this key; each
-        # owner's own rate is the authorizer's and the functions' business (docs/identity.md).
-        # Not bound to the stage itself (the usage plan binds it): the authorizer names this key,
-        # and the stage's deployment waits for the authorizer, so a stage binding would be a
-        # dependency cycle.
+        # Callers with a personal token or a Cognito JWT are all metered under this one key, so
+        # it has a usage plan of its own: no quota (a shared daily quota would let one busy
+        # script lock every user of the region out) and a throttle sized for all bearer traffic,
+        # the stage's. Per-owner limits of bearer callers are not enforced by API Gateway
+        # (docs/identity.md). Not bound to the stage itself (the usage plan binds it): the
+        # authorizer names this key, and the stage's deployment waits for the authorizer, so a
+        # stage binding would be a dependency cycle.
         self.bearer_key = apigw.ApiKey(
             self,
             "BearerUsageKey",
             api_key_name=f"squrl-{env_name}-{Aws.REGION}-bearer",
             description=f"squrl {env_name}: the usage key of token and user callers",
         )
-        self.usage_plan.add_api_key(self.bearer_key)
+        self.bearer_usage_plan = self.rest_api.add_usage_plan(
+            "BearerUsagePlan",
+            name=f"squrl-{env_name}-bearer",
+            description="token and user callers: no quota, the stage's throttle",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=settings.stage_throttle_rate_limit,
+                burst_limit=settings.stage_throttle_burst_limit,
+            ),
+        )
+        self.bearer_usage_plan.add_api_stage(stage=self.rest_api.deployment_stage)
+        self.bearer_usage_plan.add_api_key(self.bearer_key)
         self._authorizer: apigw.IAuthorizer | None = None
 
     @property
@@ -348,12 +368,6 @@ class LinksApi(Construct):
     def base_url(self) -> str:
         """Stage URL without a trailing slash; built from the id so functions may reference it."""
         return f"https://{self.host}/{self.stage_name}"
-
-    def _gateway_cors_origin(self) -> str | None:
-        # Gateway responses cannot echo a matching origin, so they carry one only when the
-        # environment allows exactly one origin (or any).
-        origins = self._settings.cors_allowed_origins
-        return origins[0] if len(origins) == 1 else None
 
     def add_routes(
         self,

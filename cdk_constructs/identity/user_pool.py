@@ -19,7 +19,7 @@ from constructs import Construct
 from cdk_constructs.core.compliance import acknowledge
 from shared.contracts import web
 from shared.contracts.auth import ADMIN_GROUP
-from squrl_config import EnvironmentConfig, FederationProvider
+from squrl_config import EnvironmentConfig, FederationProvider, SesEmail
 
 _MFA = {"OFF": cognito.Mfa.OFF, "OPTIONAL": cognito.Mfa.OPTIONAL, "REQUIRED": cognito.Mfa.REQUIRED}
 _THREAT = {
@@ -60,6 +60,19 @@ def pool_parameter_name(env_name: str) -> str:
     return f"/squrl/{env_name}/identity/user-pool"
 
 
+def _email(ses: SesEmail | None) -> cognito.UserPoolEmail | None:
+    """Cognito's emails through SES when configured; else Cognito's sender (about 50 a day)."""
+    if ses is None:
+        return None
+    return cognito.UserPoolEmail.with_ses(
+        from_email=ses.from_email,
+        from_name=ses.from_name,
+        reply_to=ses.reply_to,
+        ses_verified_domain=ses.ses_verified_domain,
+        ses_region=ses.ses_region,
+    )
+
+
 class SqurlUserPool(Construct):
     """Exposes `.pool`, `.web_client`, `.cli_client`, `.domain` (and its origin as
     `.hosted_ui_domain`) and `.parameter`."""
@@ -67,54 +80,14 @@ class SqurlUserPool(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, construct_id)
         settings = config.identity
-        threat = _THREAT.get(settings.advanced_security)
-        self.pool = cognito.UserPool(
-            self,
-            "Pool",
-            # No fixed name: a pool kept by a teardown (retain_data) must not be mistaken for
-            # the next deploy's (docs/identity.md, "Teardown").
-            self_sign_up_enabled=True,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            sign_in_case_sensitive=False,
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
-            mfa=_MFA[settings.mfa],
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False)
-            if settings.mfa != "OFF"
-            else None,
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.PLUS if threat else cognito.FeaturePlan.ESSENTIALS,
-            standard_threat_protection_mode=threat,
-            deletion_protection=config.retain_data,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        # identity.user_pool_id adopts an existing pool (one a teardown kept, with its users);
+        # its logical id stays "Pool" either way, so the pool made here is never replaced by a
+        # refactoring of this construct (tests/infra/test_identity.py pins it).
+        self.pool: cognito.IUserPool = (
+            cognito.UserPool.from_user_pool_id(self, "Pool", settings.user_pool_id)
+            if settings.user_pool_id
+            else self._new_pool(config)
         )
-        if settings.mfa != "REQUIRED":
-            acknowledge(
-                self.pool,
-                "AwsSolutions-COG2",
-                f"identity.mfa is {settings.mfa} for {config.name} in cdk.json: users may turn "
-                "on TOTP themselves; an operator sets REQUIRED where policy demands it.",
-            )
-        if threat is None:
-            acknowledge(
-                self.pool,
-                "AwsSolutions-COG3",
-                f"identity.advanced_security is OFF for {config.name} in cdk.json: threat "
-                "protection needs the Plus feature plan, billed per monthly active user.",
-            )
-            acknowledge(
-                self.pool,
-                "AwsSolutions-COG8",
-                f"identity.advanced_security is OFF for {config.name} in cdk.json: the Plus "
-                "feature plan is billed per monthly active user; AUDIT or ENFORCED selects it.",
-            )
         self.domain = self.pool.add_domain(
             "HostedUi",
             cognito_domain=cognito.CognitoDomainOptions(
@@ -168,6 +141,59 @@ class SqurlUserPool(Construct):
                 }
             ),
         )
+
+    def _new_pool(self, config: EnvironmentConfig) -> cognito.UserPool:
+        settings = config.identity
+        threat = _THREAT.get(settings.advanced_security)
+        pool = cognito.UserPool(
+            self,
+            "Pool",
+            # No fixed name: a pool kept by a teardown (retain_data) must not be mistaken for
+            # the next deploy's (docs/identity.md, "Teardown").
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            sign_in_case_sensitive=False,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=_MFA[settings.mfa],
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False)
+            if settings.mfa != "OFF"
+            else None,
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS if threat else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=threat,
+            email=_email(settings.ses_email),
+            deletion_protection=config.retain_data,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        if settings.mfa != "REQUIRED":
+            acknowledge(
+                pool,
+                "AwsSolutions-COG2",
+                f"identity.mfa is {settings.mfa} for {config.name} in cdk.json: users may turn "
+                "on TOTP themselves; an operator sets REQUIRED where policy demands it.",
+            )
+        if threat is None:
+            acknowledge(
+                pool,
+                "AwsSolutions-COG3",
+                f"identity.advanced_security is OFF for {config.name} in cdk.json: threat "
+                "protection needs the Plus feature plan, billed per monthly active user.",
+            )
+            acknowledge(
+                pool,
+                "AwsSolutions-COG8",
+                f"identity.advanced_security is OFF for {config.name} in cdk.json: the Plus "
+                "feature plan is billed per monthly active user; AUDIT or ENFORCED selects it.",
+            )
+        return pool
 
     def _client(
         self,

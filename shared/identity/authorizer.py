@@ -52,6 +52,9 @@ MAX_TRACKED_SOURCES = 10_000
 # revoked token is refused at once). The spec's bound on revocation is 300 s.
 DEFAULT_TOKEN_CACHE_SECONDS = 60
 MAX_TOKEN_CACHE_SECONDS = 300
+# After the user pool could not be resolved (its SSM parameter unreachable), JWTs are refused and
+# the pool is looked up again at most this often; tokens and API keys are not affected.
+POOL_RETRY_SECONDS = 30
 
 USER, TOKEN, API_KEY = "user", "token", "api_key"
 
@@ -152,9 +155,14 @@ class Authorizer:
         cache_seconds: float = DEFAULT_TOKEN_CACHE_SECONDS,
         clock: Callable[[], float] = time.time,
         limiter: FailureLimiter | None = None,
+        load_verifier: Callable[[], CognitoVerifier | None] | None = None,
     ):
+        """`load_verifier` resolves the user pool on the first JWT (not before: a caller with
+        an API key or a personal token never depends on it); a failure refuses that JWT."""
         self.tokens = tokens
         self.verifier = verifier
+        self._load_verifier = None if verifier is not None else load_verifier
+        self._load_retry_at = 0.0
         self.clock = clock
         self.cache = TokenCache(cache_seconds)
         self.limiter = limiter or FailureLimiter()
@@ -222,11 +230,27 @@ class Authorizer:
             True, TOKEN, record.owner, record.scopes, email=record.email, token_id=record.id
         )
 
+    def _resolved_verifier(self) -> CognitoVerifier | None:
+        if self._load_verifier is None:
+            return self.verifier
+        now = self.clock()
+        if now < self._load_retry_at:
+            return None
+        try:
+            self.verifier = self._load_verifier()
+        except Exception:
+            logger.warning("the user pool could not be resolved: JWTs are refused for now")
+            self._load_retry_at = now + POOL_RETRY_SECONDS
+            return None
+        self._load_verifier = None
+        return self.verifier
+
     def _jwt(self, credential: str) -> Decision:
-        if self.verifier is None:
+        verifier = self._resolved_verifier()
+        if verifier is None:
             return REFUSED
         try:
-            user = self.verifier.verify(credential)
+            user = verifier.verify(credential)
         except InvalidToken as error:
             logger.info("JWT refused: %s", error)
             return REFUSED

@@ -3,7 +3,11 @@
 A token is `squrl_` + 43 base64url characters (32 bytes from the CSPRNG). Only its SHA-256 is
 stored, in the links table (a global table, so every region's authorizer can check it):
 
-- `token#{sha256 hex}`: one token: id, owner, name, scopes, times, `revoked`, `last_used_at`;
+- `token#{sha256 hex}`: one token: id, owner, name, scopes, times, `revoked`;
+- `token#{sha256 hex}#use`: its `last_used_at`, written by the authorizer of whichever region
+  the token was used in. A separate item because global tables resolve concurrent writes per
+  item, last writer wins: a use recorded on the token item in one region could overwrite a
+  revocation made meanwhile in the home region and bring the token back;
 - `tokens#{owner}`: the owner's live tokens (id -> hash) and recent creation times, so listing
   is one GetItem plus one BatchGetItem, and creation is rate limited, with no index.
 
@@ -19,7 +23,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.contracts.auth import SCOPES, TOKEN_PREFIX
@@ -28,6 +32,7 @@ from shared.contracts.table import PARTITION_KEY
 
 TOKEN_ITEM_PREFIX = "token#"
 OWNER_TOKENS_PREFIX = "tokens#"
+USE_SUFFIX = "#use"
 SECRET_BYTES = 32
 # `squrl_` + base64url of 32 bytes, unpadded.
 TOKEN_LENGTH = len(TOKEN_PREFIX) + 43
@@ -71,6 +76,10 @@ def is_token_shaped(credential: str) -> bool:
 
 def token_key(digest: str) -> str:
     return f"{TOKEN_ITEM_PREFIX}{digest}"
+
+
+def use_key(digest: str) -> str:
+    return f"{TOKEN_ITEM_PREFIX}{digest}{USE_SUFFIX}"
 
 
 def owner_key(owner: str) -> str:
@@ -122,6 +131,23 @@ def _record(item: dict[str, Any]) -> TokenRecord:
     )
 
 
+def _with_uses(items: list[dict[str, Any]]) -> list[TokenRecord]:
+    """Token records from token items and use items, each with its latest `last_used_at`."""
+    used = {
+        item[PARTITION_KEY]["S"].removesuffix(USE_SUFFIX): int(item["last_used_at"]["N"])
+        for item in items
+        if item[PARTITION_KEY]["S"].endswith(USE_SUFFIX) and "last_used_at" in item
+    }
+    records = []
+    for item in items:
+        if item[PARTITION_KEY]["S"].endswith(USE_SUFFIX):
+            continue
+        record = _record(item)
+        last = max(record.last_used_at or 0, used.get(token_key(record.digest), 0))
+        records.append(replace(record, last_used_at=last or None))
+    return records
+
+
 def _is_conflict(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
     code = response.get("Error", {}).get("Code")
@@ -134,6 +160,8 @@ class TokenStore:
     def __init__(self, client: Any, table_name: str):
         self.client = client
         self.table = table_name
+        # When this process last recorded each token's use (the token item no longer says).
+        self._touched: dict[str, float] = {}
 
     # Checking ------------------------------------------------------------------------------
 
@@ -157,19 +185,22 @@ class TokenStore:
         return record if hmac.compare_digest(record.digest, digest) else None
 
     def touch(self, record: TokenRecord, now: float) -> bool:
-        """Record a use, at most once per LAST_USED_GRANULARITY_SECONDS. True if written."""
-        if record.last_used_at and now - record.last_used_at < LAST_USED_GRANULARITY_SECONDS:
+        """Record a use, at most once per LAST_USED_GRANULARITY_SECONDS. True if written.
+
+        Writes only the token's use item, never the token item: a stale record can never
+        overwrite a revocation, here or (last writer wins) in another region's replica."""
+        last = max(record.last_used_at or 0, self._touched.get(record.digest, 0))
+        if last and now - last < LAST_USED_GRANULARITY_SECONDS:
             return False
+        self._touched[record.digest] = now
+        while len(self._touched) > 10_000:
+            self._touched.pop(next(iter(self._touched)))
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key={PARTITION_KEY: {"S": token_key(record.digest)}},
+                Key={PARTITION_KEY: {"S": use_key(record.digest)}},
                 UpdateExpression="SET last_used_at = :now",
-                ConditionExpression=(
-                    "attribute_exists(#pk) AND "
-                    "(attribute_not_exists(last_used_at) OR last_used_at <= :stale)"
-                ),
-                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                ConditionExpression="attribute_not_exists(last_used_at) OR last_used_at <= :stale",
                 ExpressionAttributeValues={
                     ":now": {"N": str(int(now))},
                     ":stale": {"N": str(int(now) - LAST_USED_GRANULARITY_SECONDS)},
@@ -297,16 +328,22 @@ class TokenStore:
         ids, _, _ = self._owner_item(owner)
         if not ids:
             return []
-        keys = [{PARTITION_KEY: {"S": token_key(digest)}} for digest in ids.values()]
-        records: list[TokenRecord] = []
+        # Each token item and its use item: at most 2 * MAX_LIVE_TOKENS = 100 keys, one batch.
+        keys = [
+            {PARTITION_KEY: {"S": key(digest)}}
+            for digest in ids.values()
+            for key in (token_key, use_key)
+        ]
+        items: list[dict[str, Any]] = []
         for _ in range(MAX_ATTEMPTS):
             response = self.client.batch_get_item(
                 RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
             )
-            records.extend(_record(i) for i in response.get("Responses", {}).get(self.table, []))
+            items.extend(response.get("Responses", {}).get(self.table, []))
             keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
             if not keys:
                 break
+        records = _with_uses(items)
         live = [r for r in records if not r.revoked and r.owner == owner]
         return sorted(live, key=lambda r: (r.created_at, r.id), reverse=True)
 

@@ -213,17 +213,49 @@ def test_gateway_errors_use_the_spec_body(synth):
 def test_usage_plan_and_key_follow_config(synth, env):
     config = synth.config.environments[env]
     template = api(synth, env, "us-east-1")
-    plan = only(template, "AWS::ApiGateway::UsagePlan")["Properties"]
+    plans = resources(template, "AWS::ApiGateway::UsagePlan")
+    keys = resources(template, "AWS::ApiGateway::ApiKey")
+    assert len(plans) == 2
+    assert len(keys) == 2
+    (client_key,) = [k for k, v in keys.items() if "bearer" not in join(v["Properties"]["Name"])]
+    (bearer_key,) = [k for k in keys if k != client_key]
+    plan_of = {
+        key["Properties"]["KeyId"]["Ref"]: key["Properties"]["UsagePlanId"]["Ref"]
+        for key in resources(template, "AWS::ApiGateway::UsagePlanKey").values()
+    }
+    assert set(plan_of) == {client_key, bearer_key}
+    # The clients' key: the configured per-key throttle and quota.
+    plan = plans[plan_of[client_key]]["Properties"]
     assert plan["Throttle"] == {
         "RateLimit": config.api.throttle_rate_limit,
         "BurstLimit": config.api.throttle_burst_limit,
     }
     assert plan["Quota"] == {"Limit": config.api.quota_limit, "Period": config.api.quota_period}
-    # The clients' key and the key bearer callers are metered under (docs/identity.md).
-    keys = resources(template, "AWS::ApiGateway::ApiKey")
-    assert len(keys) == 2
-    plan_keys = resources(template, "AWS::ApiGateway::UsagePlanKey").values()
-    assert {key["Properties"]["KeyId"]["Ref"] for key in plan_keys} == set(keys)
+    # Every token and user caller of the region shares the bearer key (docs/identity.md): a plan
+    # of its own, no quota one script could exhaust for everyone, the stage's throttle.
+    assert plan_of[bearer_key] != plan_of[client_key]
+    bearer_plan = plans[plan_of[bearer_key]]["Properties"]
+    assert "Quota" not in bearer_plan
+    assert bearer_plan["Throttle"] == {
+        "RateLimit": config.api.stage_throttle_rate_limit,
+        "BurstLimit": config.api.stage_throttle_burst_limit,
+    }
+    assert [s["Stage"] for s in bearer_plan["ApiStages"]] == [s["Stage"] for s in plan["ApiStages"]]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_gateway_errors_are_readable_from_any_origin(synth, env):
+    # A 403/429 from the gateway must reach the web app on another origin as a 403/429, not as
+    # a network error. Credentials are a bearer header: no cookies, no Allow-Credentials.
+    template = api(synth, env, "us-east-1")
+    responses = resources(template, "AWS::ApiGateway::GatewayResponse").values()
+    by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses}
+    for response_type in ("UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_5XX"):
+        headers = by_type[response_type]["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+        exposed = headers["gatewayresponse.header.Access-Control-Expose-Headers"].strip("'")
+        assert "Retry-After" in exposed.split(",")
+        assert "gatewayresponse.header.Access-Control-Allow-Credentials" not in headers
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)

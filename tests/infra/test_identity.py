@@ -87,6 +87,8 @@ def test_bearer_callers_have_a_usage_key_in_the_usage_plan(synth, env, region):
     assert len(keys) == 2
     plan_keys = resources(template, "AWS::ApiGateway::UsagePlanKey")
     assert {p["Properties"]["KeyId"]["Ref"] for p in plan_keys.values()} == set(keys)
+    # Each key in a plan of its own: the bearer key's plan has no quota (test_api_stack).
+    assert len({p["Properties"]["UsagePlanId"]["Ref"] for p in plan_keys.values()}) == 2
 
 
 @pytest.mark.parametrize(("env", "region"), API_STACKS)

@@ -85,6 +85,18 @@ def test_destroy_keeps_the_table_when_retain_data_and_the_next_deploy_adopts_it(
         )
 
 
+def test_destroy_says_the_kept_user_pool_is_adopted_only_by_its_id(synth: Any) -> None:
+    for env in ("staging", "prod"):
+        kept = kept_resources(synth.outdir, env)
+        (pool,) = [k for k in kept if k.type == "AWS::Cognito::UserPool"]
+        assert not pool.adopted
+        text = render(kept, env)
+        line = next(line for line in text.splitlines() if pool.logical_id in line)
+        assert "NOT adopted" in line
+        assert "identity.user_pool_id" in line
+        assert f"/squrl/{env}/identity/user-pool" in line and "UserPoolId" in line
+
+
 def test_destroy_names_the_deletion_protection_that_stops_it_in_dev(synth: Any) -> None:
     assert not synth.config.environments["dev"].retain_data
     assert protected_tables(synth.outdir, "dev") == ["squrl-urls-dev"]

@@ -185,3 +185,137 @@ def test_no_credential_in_any_log_line(
     assert "authorized" in logged and "refused" in logged
     for credential in (secret, secret[6:], jwt, bad_jwt, jwt.split(".")[2]):
         assert credential not in logged
+
+
+class Unreachable(Exception):
+    """What a fake SSM or API Gateway raises: the home region or the control plane is down."""
+
+
+@pytest.fixture
+def outage(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The authorizer function with SSM and API Gateway failing; counts their calls."""
+    import dataclasses
+
+    from functions.authorizer import handler as authorizer_function
+
+    calls = {"ssm": 0, "apigateway": 0}
+
+    def read_parameter(name: str, region: str) -> str:
+        calls["ssm"] += 1
+        raise Unreachable(name)
+
+    def read_api_key(key_id: str, region: str) -> str:
+        calls["apigateway"] += 1
+        raise Unreachable(key_id)
+
+    monkeypatch.setattr(authorizer_function, "read_parameter", read_parameter)
+    monkeypatch.setattr(authorizer_function, "read_api_key", read_api_key)
+    settings = dataclasses.replace(
+        authorizer_function.identity,
+        pool=None,
+        pool_parameter="/squrl/prod/identity/user-pool",
+        pool_parameter_region="us-east-1",
+        bearer_usage_key_id="bearerkeyid",
+        token_cache_seconds=0,
+    )
+    monkeypatch.setattr(authorizer_function, "identity", settings)
+    authorizer_function.bearer_usage_key.cache_clear()
+    yield calls
+    authorizer_function.bearer_usage_key.cache_clear()
+
+
+def invoke(authorizer: Authorizer, headers: dict[str, str], monkeypatch: Any) -> dict[str, Any]:
+    from functions.authorizer import handler as authorizer_function
+
+    monkeypatch.setattr(authorizer_function, "authorizer", lambda: authorizer)
+    event = {"headers": headers, "methodArn": ARN, "path": "/urls"}
+    return authorizer_function.handler(event, None)
+
+
+def effect(answer: dict[str, Any]) -> str:
+    return str(answer["policyDocument"]["Statement"][0]["Effect"])
+
+
+def test_api_key_callers_need_neither_ssm_nor_api_gateway(
+    store: TokenStore, outage: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.authorizer import handler as authorizer_function
+
+    authorizer = authorizer_function.build_authorizer(store)
+    for _ in range(3):
+        answer = invoke(authorizer, {"x-api-key": "client-key-value"}, monkeypatch)
+        assert effect(answer) == "Allow"
+        assert answer["usageIdentifierKey"] == "client-key-value"
+    assert outage == {"ssm": 0, "apigateway": 0}
+
+
+def test_an_unresolvable_pool_refuses_only_jwts(
+    store: TokenStore,
+    key: rsa.RSAPrivateKey,
+    outage: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.authorizer import handler as authorizer_function
+
+    authorizer = authorizer_function.build_authorizer(store)
+    _, secret = store.create("user-1", "ci", SCOPES, 1, NOW)
+    # A personal token is checked without the pool (its usage key is unreadable here: refused,
+    # never a 500).
+    monkeypatch.setattr(authorizer_function, "read_api_key", lambda key_id, region: "bearer-key")
+    answer = invoke(authorizer, bearer(secret), monkeypatch)
+    assert effect(answer) == "Allow"
+    assert answer["usageIdentifierKey"] == "bearer-key"
+    assert outage["ssm"] == 0
+    # A JWT while the pool's parameter is unreachable: a refusal (403), not an exception.
+    answer = invoke(authorizer, bearer(sign(key, claims())), monkeypatch)
+    assert effect(answer) == "Deny"
+    assert outage["ssm"] == 1
+    # ...and the API key caller after it still gets in.
+    assert effect(invoke(authorizer, {"x-api-key": "k"}, monkeypatch)) == "Allow"
+
+
+def test_the_bearer_usage_key_is_read_once_and_only_for_bearer_callers(
+    store: TokenStore, outage: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.authorizer import handler as authorizer_function
+
+    authorizer = authorizer_function.build_authorizer(store)
+    _, secret = store.create("user-1", "ci", SCOPES, 1, NOW)
+    # API Gateway's control plane down: the token caller is refused (403), never a 500.
+    answer = invoke(authorizer, bearer(secret), monkeypatch)
+    assert effect(answer) == "Deny"
+    assert "usageIdentifierKey" not in answer
+    assert outage["apigateway"] == 1
+    reads: list[str] = []
+
+    def read_api_key(key_id: str, region: str) -> str:
+        reads.append(key_id)
+        return "bearer-key"
+
+    monkeypatch.setattr(authorizer_function, "read_api_key", read_api_key)
+    for _ in range(3):
+        assert invoke(authorizer, bearer(secret), monkeypatch)["usageIdentifierKey"] == (
+            "bearer-key"
+        )
+        invoke(authorizer, {"x-api-key": "k"}, monkeypatch)
+    assert reads == ["bearerkeyid"]
+
+
+def test_a_failed_pool_lookup_is_retried_after_a_while(store: TokenStore) -> None:
+    from shared.identity.authorizer import POOL_RETRY_SECONDS
+
+    clock = [float(NOW)]
+    attempts: list[float] = []
+
+    def load() -> CognitoVerifier | None:
+        attempts.append(clock[0])
+        raise Unreachable("ssm")
+
+    authorizer = Authorizer(store, None, clock=lambda: clock[0], load_verifier=load)
+    jwt_like = bearer("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+    assert not authorizer.decide(jwt_like, "192.0.2.1").allowed
+    assert not authorizer.decide(jwt_like, "192.0.2.1").allowed
+    assert len(attempts) == 1
+    clock[0] += POOL_RETRY_SECONDS
+    authorizer.decide(jwt_like, "192.0.2.1")
+    assert len(attempts) == 2

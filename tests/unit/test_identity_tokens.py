@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from shared.contracts.auth import LINKS_READ, SCOPES
-from shared.identity.tokens import TokenError, TokenStore
+from shared.contracts.table import PARTITION_KEY
+from shared.identity.tokens import TokenError, TokenStore, token_key
 
 NOW = 1_800_000_000.0
 
@@ -110,12 +111,30 @@ def test_last_used_is_written_at_most_once_per_15_minutes(store: TokenStore) -> 
     record = store.find(secret)
     assert record is not None
     assert store.touch(record, NOW + 10)
-    record = store.find(secret)
-    assert record is not None and record.last_used_at == int(NOW + 10)
+    assert store.list("user-1")[0].last_used_at == int(NOW + 10)
     assert not store.touch(record, NOW + 10 + 899)
     assert store.touch(record, NOW + 10 + 900)
-    # A stale copy (another container's) does not write again either: the write is conditional.
-    assert not store.touch(record, NOW + 10 + 901)
+    assert store.list("user-1")[0].view()["last_used_at"] is not None
+    # A stale copy in another container does not write again either: the write is conditional.
+    other = TokenStore(store.client, store.table)
+    assert not other.touch(record, NOW + 10 + 901)
+
+
+def test_a_use_never_brings_a_revoked_token_back(store: TokenStore) -> None:
+    # Global tables resolve concurrent writes per item, last writer wins: a use recorded on the
+    # token item by another region's authorizer, holding the record it read before the
+    # revocation, would overwrite the revocation. The use goes to an item of its own.
+    record, secret = store.create("user-1", "ci", SCOPES, 1, NOW)
+    stale = store.find(secret)
+    assert stale is not None and stale.usable(NOW)
+    key = {PARTITION_KEY: {"S": token_key(record.digest)}}
+    store.revoke("user-1", record.id, NOW + 1)
+    revoked_item = store.client.get_item(TableName=store.table, Key=key)["Item"]
+    assert store.touch(stale, NOW + 2)
+    # The token item is exactly as the revocation left it: no write of the use reached it.
+    assert store.client.get_item(TableName=store.table, Key=key)["Item"] == revoked_item
+    found = store.find(secret)
+    assert found is not None and found.revoked and not found.usable(NOW + 3)
 
 
 def test_revoke_all(store: TokenStore) -> None:

@@ -311,3 +311,35 @@ def test_make_preflight_runs_the_module() -> None:
     )
     assert result.returncode == 1
     assert "Must be set before deploying (3):" in result.stdout
+
+
+def test_production_without_an_ses_sender_is_a_warning() -> None:
+    for env, regions in (("staging", ["us-east-1", "eu-west-1"]), ("prod", PROD_REGIONS)):
+        report = run(env, committed() | real_values(env, regions))
+        (warning,) = [w for w in report.warnings if w.key == "identity.ses_email"]
+        assert "about 50 a day" in warning.message
+        ses = json.dumps({"from_email": "no-reply@squrl-ops.net.nz"})
+        configured = run(
+            env, committed() | real_values(env, regions, **{"identity.ses_email": ses})
+        )
+        assert not [w for w in configured.warnings if w.key == "identity.ses_email"]
+    dev = run("dev", committed() | real_values("dev", ["us-east-1"]))
+    assert not [w for w in dev.warnings if w.key == "identity.ses_email"]
+
+
+def test_admins_without_required_mfa_are_a_warning() -> None:
+    report = run("prod", committed() | real_values("prod", PROD_REGIONS))
+    assert report.config.identity.mfa == "OPTIONAL"
+    (warning,) = [w for w in report.warnings if w.key == "identity.mfa"]
+    assert "admin" in warning.message and '"REQUIRED"' in warning.message
+    required = run(
+        "prod", committed() | real_values("prod", PROD_REGIONS, **{"identity.mfa": "REQUIRED"})
+    )
+    assert not [w for w in required.warnings if w.key == "identity.mfa"]
+
+
+def test_teardown_step_says_the_user_pool_is_kept_and_how_to_adopt_it() -> None:
+    steps = " ".join(run("prod", committed() | real_values("prod", PROD_REGIONS)).manual_steps)
+    assert "adopts what it kept" not in steps
+    assert "identity.user_pool_id" in steps
+    assert "/squrl/prod/identity/user-pool" in steps and "UserPoolId" in steps
