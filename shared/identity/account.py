@@ -66,6 +66,24 @@ def parse_token_request(data: dict[str, Any], allowed: frozenset[str]) -> tuple[
     return name, tuple(scopes), days
 
 
+def check_parent_expiry(parent_expires_at: int, expires_in_days: int, now: float) -> None:
+    """A token may only mint a token that expires no later than itself: a short-lived token
+    must not outlive its own revocation or expiry through a long-lived child."""
+    if int(now) + expires_in_days * 86400 > parent_expires_at:
+        left = max(0, (parent_expires_at - int(now)) // 86400)
+        raise ValidationError(
+            "A token cannot create a token that expires after itself "
+            f"(at most {left} whole days from now).",
+            field="expires_in_days",
+            reason="expires_after_parent",
+        )
+
+
+def may_revoke(caller_scopes: frozenset[str], target_scopes: tuple[str, ...]) -> bool:
+    """A token may revoke only tokens whose scopes are a subset of its own."""
+    return set(target_scopes) <= caller_scopes
+
+
 def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[str, Any]]:
     """Every link item of the owner, newest first, from the owner index."""
     start = None
