@@ -10,6 +10,7 @@ from shared.clicks import stats
 from shared.contracts.auth import SCOPES
 from shared.contracts.link_state import iso_utc
 from shared.contracts.table import VERSION, stats_key
+from shared.imports import jobs
 from shared.identity.tokens import (
     DEFAULT_EXPIRES_IN_DAYS,
     MAX_EXPIRES_IN_DAYS,
@@ -17,7 +18,7 @@ from shared.identity.tokens import (
     TokenStore,
 )
 from shared.links import history, repository, service
-from shared.links.errors import NotFound, ValidationError
+from shared.links.errors import ValidationError
 from shared.links.models import link_view
 from shared.settings import Settings
 
@@ -86,15 +87,7 @@ def may_revoke(caller_scopes: frozenset[str], target_scopes: tuple[str, ...]) ->
 
 def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[str, Any]]:
     """Every link item of the owner, newest first, from the owner index."""
-    start = None
-    while True:
-        batch, last, _ = repository.owner_page(
-            client, config.table_name, owner_id, limit=PAGE, start=start, filters=None
-        )
-        yield from batch
-        if last is None:
-            return
-        start = last
+    return service.owned_items(client, config, owner_id)  # type: ignore[no-any-return]
 
 
 def export(
@@ -125,6 +118,10 @@ def export(
         "user": user,
         "links": links,
         "tokens": [record.view() for record in tokens.list(user["user_id"])],
+        "imports": [
+            jobs.job_view(jobs.job_id_of(job), job)
+            for job in jobs.owner_jobs(client, config.table_name, user["user_id"])
+        ],
     }
 
 
@@ -137,18 +134,20 @@ def erase(
     remove_user: Callable[[str], bool],
     now: float,
 ) -> dict[str, int | bool]:
-    """Delete every link of the owner as DELETE /urls/{code} does (tombstones, statistics
-    gone, history kept as the record of the deletion), revoke every token, remove the user."""
-    codes = [item["short_code"] for item in owned_items(client, config, owner_id)]
-    deleted = 0
-    for code in codes:
-        try:
-            service.delete_link(client, config, code, owner_id=owner_id, if_match=None, now=now)
-            deleted += 1
-        except NotFound:
-            continue  # deleted meanwhile
+    """Stop the owner's import jobs, delete every link of the owner as DELETE /urls/{code}
+    does (tombstones, statistics gone, history kept as the record of the deletion), revoke
+    every token, remove the user."""
+    # The owner's import jobs stop first: no upload is accepted and no chunk commits after
+    # this (docs/imports.md), so the links listed next are all an import will ever create.
+    stopped = 0
+    for job in jobs.owner_jobs(client, config.table_name, owner_id):
+        # A failed job could be resumed, so every job not done is stopped.
+        if job[jobs.STATUS] != jobs.DONE and not job.get(jobs.ERASED):
+            stopped += jobs.erase_job(client, config.table_name, jobs.job_id_of(job), now=now)
+    deleted = service.delete_owned_links(client, config, owner_id, now)
     revoked = tokens.revoke_all(owner_id, now)
     return {
+        "imports_stopped": stopped,
         "links_deleted": deleted,
         "tokens_revoked": revoked,
         "user_removed": remove_user(owner_id),
