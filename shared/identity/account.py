@@ -3,22 +3,23 @@ everything an owner has (GDPR access) and its erasure (GDPR erasure)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from shared.clicks import stats
 from shared.contracts.auth import SCOPES
 from shared.contracts.link_state import iso_utc
-from shared.contracts.table import VERSION, stats_key
-from shared.imports import jobs
+from shared.contracts.table import PARTITION_KEY, VERSION, history_key, stats_key
 from shared.identity.tokens import (
     DEFAULT_EXPIRES_IN_DAYS,
     MAX_EXPIRES_IN_DAYS,
     NAME_MAX,
     TokenStore,
 )
+from shared.imports import jobs
 from shared.links import history, repository, service
-from shared.links.errors import ValidationError
+from shared.links.errors import InternalServerError, ValidationError
 from shared.links.models import link_view
 from shared.settings import Settings
 
@@ -90,6 +91,34 @@ def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[s
     return service.owned_items(client, config, owner_id)  # type: ignore[no-any-return]
 
 
+def read_many(client: Any, table_name: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The items of these keys that exist, by key: BatchGetItem, 100 keys a call, consistent,
+    unprocessed keys asked again with a short backoff."""
+    found: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(keys), repository.MAX_BATCH_GET):
+        batch = [{PARTITION_KEY: {"S": k}} for k in keys[first : first + repository.MAX_BATCH_GET]]
+        for attempt in range(repository.MAX_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(repository.BATCH_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            response = client.batch_get_item(
+                RequestItems={table_name: {"Keys": batch, "ConsistentRead": True}}
+            )
+            for item in response.get("Responses", {}).get(table_name, []):
+                values = repository.from_item(item)
+                found[values[PARTITION_KEY]] = values
+            batch = response.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", [])
+            if not batch:
+                break
+        else:
+            raise InternalServerError("The export could not be read in full; try again.")
+    return found
+
+
+def _history_keys(item: dict[str, Any]) -> list[str]:
+    code = item["short_code"]
+    return [history_key(code, n) for n in range(1, int(item.get(VERSION, 1)) + 1)]
+
+
 def export(
     client: Any,
     config: Settings,
@@ -99,18 +128,21 @@ def export(
     now: float,
 ) -> dict[str, Any]:
     """One JSON document: the user, every link with its stats and history, every token
-    (never a secret or hash)."""
+    (never a secret or hash), every import job kept.
+
+    The links come from the owner index (a Query per 100); their statistics and history
+    entries are read together by BatchGetItem, 100 keys a call: about (links x (1 + versions))
+    / 100 calls in all, instead of two calls per link."""
+    items = list(owned_items(client, config, user["user_id"]))
+    wanted = [stats_key(item["short_code"]) for item in items]
+    wanted += [key for item in items for key in _history_keys(item)]
+    found = read_many(client, config.table_name, wanted)
     links = []
-    for item in owned_items(client, config, user["user_id"]):
+    for item in items:
         code = item["short_code"]
         view = link_view(item, config.short_url(code), now)
-        stats_item = repository.get_link(
-            client, config.table_name, stats_key(code), consistent=True
-        )
-        view["stats"] = stats.link_stats(stats_item, item)
-        entries = repository.history_entries(
-            client, config.table_name, code, int(item.get(VERSION, 1))
-        )
+        view["stats"] = stats.link_stats(found.get(stats_key(code)), item)
+        entries = [found[key] for key in _history_keys(item) if key in found]
         view["history"] = [history.entry_view(entry) for entry in entries]
         links.append(view)
     return {
