@@ -173,9 +173,10 @@ def test_a_token_may_revoke_only_tokens_within_its_scopes() -> None:
     assert call("DELETE", f"/tokens/{narrow['token_id']}", stats_only)[0] == 204
     assert call("DELETE", f"/tokens/{full['token_id']}", full)[0] == 204
     # Another owner's token id is not found, whatever the scopes.
-    assert call("DELETE", f"/tokens/{stats_only['token_id']}", minted("user-2", list(SCOPES), 1))[
-        0
-    ] == 404
+    assert (
+        call("DELETE", f"/tokens/{stats_only['token_id']}", minted("user-2", list(SCOPES), 1))[0]
+        == 404
+    )
     # The user may revoke any of the owner's tokens.
     assert call("DELETE", f"/tokens/{stats_only['token_id']}", user("user-1"))[0] == 204
 

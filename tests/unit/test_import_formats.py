@@ -178,4 +178,3 @@ def test_a_row_over_the_8_kib_link_limit_is_a_too_long_validation_error(size: in
     rows = dict(parse_file("csv", io.BytesIO(data), NOW))
     assert error_of(rows[2]) == ("ValidationError", "too_long")
     assert isinstance(rows[3], CreateLinkRequest)
-
