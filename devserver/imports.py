@@ -57,6 +57,7 @@ class LocalImports:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="imports", daemon=True)
         self._lock = threading.Lock()
+        self._client: Any = None  # the upload handler's DynamoDB client, made on first use
 
     def environment(self, base_url: str) -> dict[str, str]:
         """What the imports function needs to hand out local upload URLs."""
@@ -89,12 +90,24 @@ class LocalImports:
             return error_result(
                 413, "PayloadTooLarge", f"An upload is at most {self.max_bytes} bytes locally."
             )
+        if not self._waiting(job_id):
+            return error_result(409, "ConflictError", "This import no longer takes an upload.")
         with self._lock:
             if self.path(job_id).exists():
                 return error_result(409, "ConflictError", "This import's file was uploaded.")
             self._store(job_id, body)
         self._queue.put(job_id)
         return ProxyResult(200, {"Content-Type": "application/json"}, json.dumps({}).encode())
+
+    def _waiting(self, job_id: str) -> bool:
+        """Only a waiting job takes its upload: an erased owner's job (failed, `account
+        erased`) or a finished one does not."""
+        if self._client is None:
+            self._client = boto3.client(
+                "dynamodb", region_name=settings().home_region, config=WORKER_CLIENT
+            )
+        job = jobs.get_job(self._client, settings().table_name, job_id)
+        return job is not None and job[jobs.STATUS] == jobs.WAITING
 
     def _store(self, job_id: str, body: bytes) -> None:
         partial = self.directory / f"{job_id}.partial"

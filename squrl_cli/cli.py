@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from squrl_cli import __version__, config, oauth, render
-from squrl_cli.client import Client, SqurlConnectionError, SqurlError
+from squrl_cli.client import EXPORT_TIMEOUT_SECONDS, Client, SqurlConnectionError, SqurlError
 from squrl_cli.imports import ImportRun, processed
 
 EXIT_OK = 0
@@ -808,10 +808,13 @@ def export(
         Path | None, typer.Option("--output", "-o", help="File to write (else stdout).")
     ] = None,
     as_json: JsonFlag = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the export (not retried).", min=0.1)
+    ] = EXPORT_TIMEOUT_SECONDS,
 ) -> None:
     """Export everything of yours (links with stats and history, tokens) as one JSON document."""
     with client_for(ctx) as client:
-        document = client.export_me()
+        document = client.export_me(timeout=timeout)
     if output is None:
         print_json(document)
         return

@@ -26,6 +26,9 @@ DEFAULT_MAX_RETRIES = 3
 # The longest a Retry-After is honoured; past it the 429 is reported instead of waited out.
 MAX_RETRY_AFTER_SECONDS = 60.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# GET /me/export reads every link of the caller in one request: it gets longer to answer, and
+# a read timeout is not retried (a retry would run the whole export again on the server).
+EXPORT_TIMEOUT_SECONDS = 120.0
 
 LinkStatus = Literal["active", "disabled", "expired"]
 RedirectType = Literal[301, 302, 307, 308]
@@ -253,8 +256,10 @@ class Client:
         idempotent: bool | None = None,
         content: bytes | None = None,
         send_credential: bool = True,
+        timeout: float | None = None,
     ) -> httpx.Response:
-        """Send one call, retrying as the module says; return a 2xx answer or raise."""
+        """Send one call, retrying as the module says; return a 2xx answer or raise.
+        `timeout` overrides the client's for this call."""
         retry_on_disconnect = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         attempt = 0
         while True:
@@ -266,6 +271,7 @@ class Client:
                 # None, not {}: an empty mapping would drop a pre-signed URL's own query.
                 params=_omit_none(params) if params else None,
                 headers=dict(headers or {}),
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
             if not send_credential:
                 request.headers.pop("Authorization", None)
@@ -393,9 +399,13 @@ class Client:
         """GET /me."""
         return self._json("GET", "/me")  # type: ignore[no-any-return]
 
-    def export_me(self) -> dict[str, Any]:
-        """GET /me/export: every link (with stats and history) and token of the caller."""
-        return self._json("GET", "/me/export")  # type: ignore[no-any-return]
+    def export_me(self, timeout: float = EXPORT_TIMEOUT_SECONDS) -> dict[str, Any]:
+        """GET /me/export: every link (with stats and history), token and import job of the
+        caller. Waits `timeout` seconds; retried only when the connection was refused (never
+        sent), not after a lost answer, which would export everything again."""
+        return self._json(  # type: ignore[no-any-return]
+            "GET", "/me/export", idempotent=False, timeout=timeout
+        )
 
     def delete_me(self) -> None:
         """DELETE /me: deletes every link, revokes every token and removes the user."""

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.identity import account, users
 from shared.identity.config import identity_settings
 from shared.identity.jwt import CognitoPool
-from shared.identity.tokens import TokenError, TokenStore
+from shared.identity.tokens import TokenError, TokenRecord, TokenStore
 from shared.links.api import (
     CLIENT_CONFIG,
     build_resolver,
@@ -27,7 +27,7 @@ from shared.links.api import (
     metrics,
     tracer,
 )
-from shared.links.errors import NotFound, RateLimitExceeded, SqurlError, ValidationError
+from shared.links.errors import Forbidden, NotFound, RateLimitExceeded, SqurlError, ValidationError
 from shared.links.models import json_object
 from shared.settings import settings
 
@@ -76,13 +76,24 @@ def _refusal(error: TokenError) -> SqurlError:
     return SqurlError("The tokens kept changing; try again.")
 
 
+def _calling_token(store: TokenStore, who: Any) -> TokenRecord:
+    """The token the caller authenticated with; revoked since the authorizer checked it: 403."""
+    record = store.get(who.owner_id, who.token_id or "")
+    if record is None:
+        raise Forbidden("The calling token is no longer valid.", {"reason": "revoked"})
+    return record
+
+
 @app.post("/tokens")
 @tracer.capture_method
 def create_token() -> Response:
     who = caller(app)
     name, scopes, days = account.parse_token_request(json_object(_body()), who.scopes)
+    store = _tokens()
+    if who.principal == "token":
+        account.check_parent_expiry(_calling_token(store, who).expires_at, days, time.time())
     try:
-        record, secret = _tokens().create(
+        record, secret = store.create(
             who.owner_id, name, scopes, days, time.time(), email=who.email
         )
     except TokenError as error:
@@ -103,8 +114,19 @@ def list_tokens() -> Response:
 @app.delete("/tokens/<token_id>")
 @tracer.capture_method
 def revoke_token(token_id: str) -> Response:
+    who = caller(app)
+    store = _tokens()
+    if who.principal == "token":
+        target = store.get(who.owner_id, token_id)
+        if target is None:
+            raise NotFound("No such token.")
+        if not account.may_revoke(who.scopes, target.scopes):
+            raise Forbidden(
+                "A token may only revoke tokens whose scopes it has itself.",
+                {"reason": "scope_exceeds_caller"},
+            )
     try:
-        _tokens().revoke(caller(app).owner_id, token_id, time.time())
+        store.revoke(who.owner_id, token_id, time.time())
     except TokenError as error:
         raise _refusal(error) from None
     logger.info("token revoked", extra={"token_id": token_id})

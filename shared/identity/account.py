@@ -3,6 +3,7 @@ everything an owner has (GDPR access) and its erasure (GDPR erasure)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,11 +12,12 @@ from pydantic import ValidationError as PydanticValidationError
 from shared.clicks import stats
 from shared.contracts.auth import SCOPES
 from shared.contracts.link_state import iso_utc
-from shared.contracts.table import VERSION, stats_key
+from shared.contracts.table import PARTITION_KEY, VERSION, history_key, stats_key
 from shared.identity.schemas import CreateTokenRequest
 from shared.identity.tokens import MAX_EXPIRES_IN_DAYS, NAME_MAX, TokenStore
+from shared.imports import jobs
 from shared.links import history, repository, service
-from shared.links.errors import NotFound, ValidationError
+from shared.links.errors import InternalServerError, ValidationError
 from shared.links.models import link_view
 from shared.settings import Settings
 
@@ -65,17 +67,55 @@ def _token_request_error(exc: PydanticValidationError) -> ValidationError:
     return ValidationError(message, field=field, reason=reason)
 
 
+def check_parent_expiry(parent_expires_at: int, expires_in_days: int, now: float) -> None:
+    """A token may only mint a token that expires no later than itself: a short-lived token
+    must not outlive its own revocation or expiry through a long-lived child."""
+    if int(now) + expires_in_days * 86400 > parent_expires_at:
+        left = max(0, (parent_expires_at - int(now)) // 86400)
+        raise ValidationError(
+            "A token cannot create a token that expires after itself "
+            f"(at most {left} whole days from now).",
+            field="expires_in_days",
+            reason="expires_after_parent",
+        )
+
+
+def may_revoke(caller_scopes: frozenset[str], target_scopes: tuple[str, ...]) -> bool:
+    """A token may revoke only tokens whose scopes are a subset of its own."""
+    return set(target_scopes) <= caller_scopes
+
+
 def owned_items(client: Any, config: Settings, owner_id: str) -> Iterator[dict[str, Any]]:
     """Every link item of the owner, newest first, from the owner index."""
-    start = None
-    while True:
-        batch, last, _ = repository.owner_page(
-            client, config.table_name, owner_id, limit=PAGE, start=start, filters=None
-        )
-        yield from batch
-        if last is None:
-            return
-        start = last
+    return service.owned_items(client, config, owner_id)  # type: ignore[no-any-return]
+
+
+def read_many(client: Any, table_name: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The items of these keys that exist, by key: BatchGetItem, 100 keys a call, consistent,
+    unprocessed keys asked again with a short backoff."""
+    found: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(keys), repository.MAX_BATCH_GET):
+        batch = [{PARTITION_KEY: {"S": k}} for k in keys[first : first + repository.MAX_BATCH_GET]]
+        for attempt in range(repository.MAX_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(repository.BATCH_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            response = client.batch_get_item(
+                RequestItems={table_name: {"Keys": batch, "ConsistentRead": True}}
+            )
+            for item in response.get("Responses", {}).get(table_name, []):
+                values = repository.from_item(item)
+                found[values[PARTITION_KEY]] = values
+            batch = response.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", [])
+            if not batch:
+                break
+        else:
+            raise InternalServerError("The export could not be read in full; try again.")
+    return found
+
+
+def _history_keys(item: dict[str, Any]) -> list[str]:
+    code = item["short_code"]
+    return [history_key(code, n) for n in range(1, int(item.get(VERSION, 1)) + 1)]
 
 
 def export(
@@ -87,18 +127,21 @@ def export(
     now: float,
 ) -> dict[str, Any]:
     """One JSON document: the user, every link with its stats and history, every token
-    (never a secret or hash)."""
+    (never a secret or hash), every import job kept.
+
+    The links come from the owner index (a Query per 100); their statistics and history
+    entries are read together by BatchGetItem, 100 keys a call: about (links x (1 + versions))
+    / 100 calls in all, instead of two calls per link."""
+    items = list(owned_items(client, config, user["user_id"]))
+    wanted = [stats_key(item["short_code"]) for item in items]
+    wanted += [key for item in items for key in _history_keys(item)]
+    found = read_many(client, config.table_name, wanted)
     links = []
-    for item in owned_items(client, config, user["user_id"]):
+    for item in items:
         code = item["short_code"]
         view = link_view(item, config.short_url(code), now)
-        stats_item = repository.get_link(
-            client, config.table_name, stats_key(code), consistent=True
-        )
-        view["stats"] = stats.link_stats(stats_item, item)
-        entries = repository.history_entries(
-            client, config.table_name, code, int(item.get(VERSION, 1))
-        )
+        view["stats"] = stats.link_stats(found.get(stats_key(code)), item)
+        entries = [found[key] for key in _history_keys(item) if key in found]
         view["history"] = [history.entry_view(entry) for entry in entries]
         links.append(view)
     return {
@@ -106,6 +149,10 @@ def export(
         "user": user,
         "links": links,
         "tokens": [record.view() for record in tokens.list(user["user_id"])],
+        "imports": [
+            jobs.job_view(jobs.job_id_of(job), job)
+            for job in jobs.owner_jobs(client, config.table_name, user["user_id"])
+        ],
     }
 
 
@@ -118,18 +165,20 @@ def erase(
     remove_user: Callable[[str], bool],
     now: float,
 ) -> dict[str, int | bool]:
-    """Delete every link of the owner as DELETE /urls/{code} does (tombstones, statistics
-    gone, history kept as the record of the deletion), revoke every token, remove the user."""
-    codes = [item["short_code"] for item in owned_items(client, config, owner_id)]
-    deleted = 0
-    for code in codes:
-        try:
-            service.delete_link(client, config, code, owner_id=owner_id, if_match=None, now=now)
-            deleted += 1
-        except NotFound:
-            continue  # deleted meanwhile
+    """Stop the owner's import jobs, delete every link of the owner as DELETE /urls/{code}
+    does (tombstones, statistics gone, history kept as the record of the deletion), revoke
+    every token, remove the user."""
+    # The owner's import jobs stop first: no upload is accepted and no chunk commits after
+    # this (docs/imports.md), so the links listed next are all an import will ever create.
+    stopped = 0
+    for job in jobs.owner_jobs(client, config.table_name, owner_id):
+        # A failed job could be resumed, so every job not done is stopped.
+        if job[jobs.STATUS] != jobs.DONE and not job.get(jobs.ERASED):
+            stopped += jobs.erase_job(client, config.table_name, jobs.job_id_of(job), now=now)
+    deleted = service.delete_owned_links(client, config, owner_id, now)
     revoked = tokens.revoke_all(owner_id, now)
     return {
+        "imports_stopped": stopped,
         "links_deleted": deleted,
         "tokens_revoked": revoked,
         "user_removed": remove_user(owner_id),

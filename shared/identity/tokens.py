@@ -347,6 +347,21 @@ class TokenStore:
         live = [r for r in records if not r.revoked and r.owner == owner]
         return sorted(live, key=lambda r: (r.created_at, r.id), reverse=True)
 
+    def get(self, owner: str, token_id: str) -> TokenRecord | None:
+        """One of the owner's live tokens by id, read consistently; None for any other id."""
+        ids, _, _ = self._owner_item(owner)
+        digest = ids.get(token_id)
+        if digest is None:
+            return None
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={PARTITION_KEY: {"S": token_key(digest)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        record = _record(item) if item else None
+        return record if record and record.owner == owner and not record.revoked else None
+
     def revoke(self, owner: str, token_id: str, now: float) -> None:
         """Revoke one of the owner's tokens; TokenError(`not_found`) for any other id."""
         for _ in range(MAX_ATTEMPTS):

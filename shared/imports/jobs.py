@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from shared.contracts.link_state import iso_utc
 from shared.contracts.table import (
+    IMPORT_PREFIX,
     IMPORT_RETENTION_DAYS,
     PARTITION_KEY,
     TTL_ATTRIBUTE,
@@ -39,6 +40,14 @@ TOTAL, CREATED, SKIPPED, FAILED_ROWS = "total", "created", "skipped", "failed"
 CURSOR, NEXT_LINE, HEADER, ERRORS, MESSAGE = "cursor", "next_line", "header", "errors", "message"
 # The upload as first read (S3's ETag, its size): later chunks read that version only.
 UPLOAD_VERSION, UPLOAD_SIZE = "upload_version", "upload_size"
+# Set when the owner's account is erased (DELETE /me): the job never starts again, no chunk
+# commits, and the upload is refused.
+ERASED = "job_erased"
+ERASED_MESSAGE = "account erased"
+# `imports#{owner}`: the ids of the owner's jobs (a string set), so that the export and the
+# erasure find them without an index. It expires (TTL) with the owner's newest job.
+OWNER_JOBS_PREFIX = "imports#"
+JOB_IDS = "job_ids"
 
 
 def new_job_id() -> str:
@@ -54,8 +63,23 @@ def job_id_from_key(key: str) -> str | None:
     return job_id if key.startswith(UPLOAD_PREFIX) and JOB_ID.fullmatch(job_id) else None
 
 
+def owner_jobs_key(owner_id: str) -> str:
+    return f"{OWNER_JOBS_PREFIX}{owner_id}"
+
+
 def create_job(client: Any, table_name: str, *, owner_id: str, fmt: str, now: float) -> str:
     job_id = new_job_id()
+    # Registered first: a job the erasure cannot find must never exist.
+    client.update_item(
+        TableName=table_name,
+        Key={PARTITION_KEY: {"S": owner_jobs_key(owner_id)}},
+        UpdateExpression="ADD #ids :id SET #ttl = :ttl",
+        ExpressionAttributeNames={"#ids": JOB_IDS, "#ttl": TTL_ATTRIBUTE},
+        ExpressionAttributeValues={
+            ":id": {"SS": [job_id]},
+            ":ttl": {"N": str(int(now) + IMPORT_RETENTION_DAYS * 86400)},
+        },
+    )
     item = {
         PARTITION_KEY: import_job_key(job_id),
         OWNER: owner_id,
@@ -91,6 +115,62 @@ def get_job(client: Any, table_name: str, job_id: str) -> dict[str, Any] | None:
     )
     item = answer.get("Item")
     return from_item(item) if item else None
+
+
+def job_id_of(item: dict[str, Any]) -> str:
+    return str(item[PARTITION_KEY]).removeprefix(IMPORT_PREFIX)
+
+
+def owner_job_ids(client: Any, table_name: str, owner_id: str) -> list[str]:
+    answer = client.get_item(
+        TableName=table_name,
+        Key={PARTITION_KEY: {"S": owner_jobs_key(owner_id)}},
+        ConsistentRead=True,
+    )
+    return sorted(answer.get("Item", {}).get(JOB_IDS, {}).get("SS", []))
+
+
+def owner_jobs(client: Any, table_name: str, owner_id: str) -> list[dict[str, Any]]:
+    """The owner's jobs still kept (BatchGetItem, 100 a call), oldest first."""
+    ids = owner_job_ids(client, table_name, owner_id)
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 100):
+        keys = [{PARTITION_KEY: {"S": import_job_key(i)}} for i in ids[start : start + 100]]
+        while keys:
+            answer = client.batch_get_item(
+                RequestItems={table_name: {"Keys": keys, "ConsistentRead": True}}
+            )
+            found.extend(from_item(i) for i in answer.get("Responses", {}).get(table_name, []))
+            keys = answer.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", [])
+    mine = [item for item in found if item.get(OWNER) == owner_id]
+    return sorted(mine, key=lambda item: (str(item[CREATED_AT]), str(item[PARTITION_KEY])))
+
+
+def erase_job(client: Any, table_name: str, job_id: str, *, now: float) -> bool:
+    """Stop a job for good (its owner's account is erased): failed with ERASED_MESSAGE, and
+    marked so that it never starts or commits again. False if it was already done."""
+    return _update(
+        client,
+        table_name,
+        job_id,
+        UpdateExpression="SET #status = :failed, #message = :message, #updated = :now, "
+        "#erased = :yes",
+        ConditionExpression="attribute_exists(#pk) AND #status <> :done",
+        ExpressionAttributeNames={
+            "#pk": PARTITION_KEY,
+            "#status": STATUS,
+            "#message": MESSAGE,
+            "#updated": UPDATED_AT,
+            "#erased": ERASED,
+        },
+        ExpressionAttributeValues={
+            ":failed": {"S": FAILED},
+            ":done": {"S": DONE},
+            ":message": {"S": ERASED_MESSAGE},
+            ":now": {"S": iso_utc(now)},
+            ":yes": {"BOOL": True},
+        },
+    )
 
 
 def job_view(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -148,9 +228,11 @@ def start_job(
         UpdateExpression="SET #status = :running, #total = :total, #updated = :now, "
         "#version = :version, #size = :size REMOVE #message",
         ConditionExpression="attribute_exists(#pk) AND #status <> :done "
+        "AND attribute_not_exists(#erased) "
         "AND (attribute_not_exists(#version) OR #version = :version)",
         ExpressionAttributeNames={
             "#pk": PARTITION_KEY,
+            "#erased": ERASED,
             "#status": STATUS,
             "#total": TOTAL,
             "#updated": UPDATED_AT,
@@ -192,7 +274,8 @@ def commit_chunk(
     now: float,
 ) -> bool:
     """Add the chunk's counts and advance the cursor, if no other attempt has moved it since
-    `job` was read. False (nothing written) when one has: this attempt's counts are dropped."""
+    `job` was read and the owner's account was not erased meanwhile. False (nothing written)
+    otherwise: this attempt's counts are dropped."""
     job_id = str(job[PARTITION_KEY]).removeprefix("import#")
     room = max(0, MAX_STORED_ERRORS - len(job.get(ERRORS) or []))
     values = {
@@ -214,8 +297,9 @@ def commit_chunk(
         UpdateExpression="SET #cursor = :to, #line = :line, #header = :header, "
         "#errors = list_append(#errors, :errors), #status = :status, #updated = :now "
         "ADD #created :created, #skipped :skipped, #failed :failed",
-        ConditionExpression="#cursor = :from",
+        ConditionExpression="#cursor = :from AND attribute_not_exists(#erased)",
         ExpressionAttributeNames={
+            "#erased": ERASED,
             "#cursor": CURSOR,
             "#line": NEXT_LINE,
             "#header": HEADER,

@@ -277,7 +277,7 @@ def run_chunk(
     """Process up to `max_rows` rows from the job's cursor and commit; `done` at the end of
     the file. Stops early (committing what it did) once `out_of_time()` says so."""
     job = jobs.get_job(client, config.table_name, job_id)
-    if job is None or job[jobs.STATUS] == jobs.DONE:
+    if job is None or job[jobs.STATUS] == jobs.DONE or job.get(jobs.ERASED):
         return ChunkOutcome(done=True, committed=False, rows=0)
     cursor, line = int(job[jobs.CURSOR]), int(job[jobs.NEXT_LINE])
     fmt = FORMAT_SPECS[job[jobs.FORMAT]]
@@ -340,7 +340,20 @@ def run_chunk(
         done=done,
         now=now(),
     )
+    if not committed and _erased_meanwhile(ctx, now()):
+        return ChunkOutcome(done=True, committed=False, rows=processed)
     return ChunkOutcome(done=done, committed=committed, rows=processed)
+
+
+def _erased_meanwhile(ctx: _Context, at: float) -> bool:
+    """The owner's account was erased while this chunk ran: the links it created may have been
+    made after the erasure listed the owner's links, so they are deleted here (as the erasure
+    does). True if so: the job stops."""
+    job = jobs.get_job(ctx.client, ctx.config.table_name, ctx.job_id)
+    if job is None or not job.get(jobs.ERASED):
+        return False
+    service.delete_owned_links(ctx.client, ctx.config, ctx.owner_id, at)
+    return True
 
 
 __all__ = ["ChunkOutcome", "HeaderError", "run_chunk"]

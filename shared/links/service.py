@@ -473,3 +473,29 @@ def link_history(client: Any, config: Settings, code: str, *, owner_id: str) -> 
         raise NotFound()
     entries = repository.history_entries(client, config.table_name, code, int(item.get(VERSION, 1)))
     return {"items": [history.entry_view(entry) for entry in entries]}
+
+
+def owned_items(client: Any, config: Settings, owner_id: str) -> Any:
+    """Every link item of the owner, newest first, from the owner index (100 a page)."""
+    start = None
+    while True:
+        batch, last, _ = repository.owner_page(
+            client, config.table_name, owner_id, limit=100, start=start, filters=None
+        )
+        yield from batch
+        if last is None:
+            return
+        start = last
+
+
+def delete_owned_links(client: Any, config: Settings, owner_id: str, now: float) -> int:
+    """Delete every link of the owner as DELETE /urls/{code} does; how many were deleted."""
+    codes = [item["short_code"] for item in owned_items(client, config, owner_id)]
+    deleted = 0
+    for code in codes:
+        try:
+            delete_link(client, config, code, owner_id=owner_id, if_match=None, now=now)
+            deleted += 1
+        except NotFound:
+            continue  # deleted meanwhile
+    return deleted

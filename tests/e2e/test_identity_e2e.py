@@ -134,3 +134,23 @@ def test_export_then_erasure(local: Identity) -> None:
     assert local.server.request("GET", "/tokens", key="bob-key").json() == {"items": []}
     # The other owners' links are untouched.
     assert local.call("GET", "/me", local.token).status == 200
+
+
+def test_a_token_cannot_outlive_or_out_revoke_itself(local: Identity) -> None:
+    body = {"name": "short", "scopes": ["links:read"], "expires_in_days": 1}
+    short = local.call("POST", "/tokens", local.token, body).json()
+    body = {"name": "long", "scopes": ["links:read"], "expires_in_days": 365}
+    refused = local.call("POST", "/tokens", short["token"], body)
+    assert refused.status == 400 and refused.json()["error"] == "ValidationError"
+    assert refused.json()["details"]["reason"] == "expires_after_parent"
+    names = [t["name"] for t in local.call("GET", "/tokens", local.token).json()["items"]]
+    assert "long" not in names
+    # A stats:read token cannot revoke a full-scope one; a signed-in caller's token may.
+    stats_only = make_token(local, local.token, ["stats:read"], "stats")
+    full = make_token(local, local.token, ["links:read", "links:write", "stats:read"], "full")
+    denied = local.call("DELETE", f"/tokens/{full['id']}", stats_only["token"])
+    assert denied.status == 403 and denied.json()["details"]["reason"] == "scope_exceeds_caller"
+    assert local.call("GET", "/urls", full["token"]).status == 200
+    assert local.call("DELETE", f"/tokens/{full['id']}", local.token).status == 204
+    assert local.call("DELETE", f"/tokens/{short['id']}", local.token).status == 204
+    assert local.call("DELETE", f"/tokens/{stats_only['id']}", stats_only["token"]).status == 204

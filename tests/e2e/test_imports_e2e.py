@@ -211,3 +211,35 @@ def test_an_import_resumes_after_a_crash_without_creating_twice() -> None:
     finally:
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=15)
+
+
+def test_an_erased_owners_waiting_import_refuses_its_upload() -> None:
+    port = free_port()
+    keys = ("erase-a-" + os.urandom(6).hex(), "erase-b-" + os.urandom(6).hex())
+    server = Server(f"http://127.0.0.1:{port}", keys, temporary_data_dir())
+    server.process = launch(port, keys, server.data_dir, chunk_rows=100)
+    try:
+        _, waiting = server.call("POST", "/imports", {"format": "csv"})
+        _, finished = server.call("POST", "/imports", {"format": "csv"})
+        data, _ = import_file(100, "gone")
+        assert server.put(finished["upload_url"], data) == 200
+        server.wait(finished["id"], lambda j: j["status"] == "done")
+        status, document = server.call("GET", "/me/export")
+        assert status == 200
+        assert {j["id"]: j["status"] for j in document["imports"]} == {
+            waiting["id"]: "waiting",
+            finished["id"]: "done",
+        }
+        assert server.call("DELETE", "/me")[0] == 204
+        upload = HEADER.encode() + b"https://example.com/erased,erased-1,,,,\n"
+        assert server.put(waiting["upload_url"], upload) == 409
+        status, job = server.call("GET", f"/imports/{waiting['id']}")
+        assert (status, job["status"], job["message"]) == (200, "failed", "account erased")
+        time.sleep(1)
+        assert server.call("GET", "/urls")[1]["items"] == []  # the imported links are deleted
+        # No link was made from the refused upload: its code is free.
+        body = {"original_url": "https://example.com/other", "custom_code": "erased-1"}
+        assert server.call("POST", "/urls", body, key=1)[0] == 201
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=15)

@@ -281,6 +281,24 @@ def test_me_export_and_delete_me(api: FakeApi, client: Client) -> None:
     assert api.last().method == "DELETE"
 
 
+def test_the_export_waits_120_seconds_and_is_not_retried_after_a_read_timeout(
+    api: FakeApi, client: Client, sleeps: list[float]
+) -> None:
+    api.on("GET", "/me/export", httpx.ReadTimeout("slow"), httpx.Response(200, json={}))
+    with pytest.raises(SqurlConnectionError):
+        client.export_me()
+    assert len(api.requests) == 1 and sleeps == []
+    assert api.requests[0].extensions["timeout"]["read"] == 120.0
+
+
+def test_the_export_is_retried_when_the_connection_was_refused(
+    api: FakeApi, client: Client, sleeps: list[float]
+) -> None:
+    api.on("GET", "/me/export", httpx.ConnectError("refused"), httpx.Response(200, json={}))
+    assert client.export_me() == {}
+    assert len(api.requests) == 2 and sleeps == [0.5]
+
+
 def test_tokens_list_create_and_revoke(api: FakeApi, client: Client) -> None:
     listed = [{"id": "t1", "name": "ci", "scopes": ["links:read"], "last_used_at": None}]
     created = {"id": "t2", "name": "deploy", "scopes": ["links:write"], "token": "squrl_secret"}

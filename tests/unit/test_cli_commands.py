@@ -742,6 +742,16 @@ def test_export_to_stdout_and_to_a_private_file(
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
+def test_export_waits_120_seconds_by_default_and_takes_timeout(
+    api: FakeApi, signed_in: Path
+) -> None:
+    api.on("GET", "/me/export", httpx.Response(200, json=EXPORT))
+    run("export")
+    assert api.last().extensions["timeout"]["read"] == 120.0
+    run("export", "--timeout", "300")
+    assert api.last().extensions["timeout"]["read"] == 300.0
+
+
 def test_tokens_list_create_revoke(api: FakeApi, signed_in: Path) -> None:
     listed = [
         {

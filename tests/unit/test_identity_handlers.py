@@ -126,6 +126,61 @@ def test_a_token_cannot_mint_a_scope_it_lacks() -> None:
     assert status == 400 and answer["details"]["reason"] == "scope"
 
 
+def minted(owner: str, scopes: list[str], days: int) -> dict[str, str]:
+    """A real token of `owner` (created by the user) as the authorizer passes it on."""
+    status, made = call(
+        "POST", "/tokens", user(owner), {"name": "t", "scopes": scopes, "expires_in_days": days}
+    )
+    assert status == 201
+    return Decision(True, "token", owner, tuple(made["scopes"]), token_id=made["id"]).context()
+
+
+def test_a_token_cannot_mint_a_token_that_outlives_it(dynamodb: Any) -> None:
+    parent = minted("user-1", ["links:read"], 1)
+    before = dynamodb.scan(TableName=os.environ["SQURL_TABLE_NAME"])["Count"]
+    status, answer = call(
+        "POST", "/tokens", parent, {"name": "x", "scopes": ["links:read"], "expires_in_days": 365}
+    )
+    assert status == 400 and answer["error"] == "ValidationError"
+    assert answer["details"]["reason"] == "expires_after_parent"
+    assert dynamodb.scan(TableName=os.environ["SQURL_TABLE_NAME"])["Count"] == before
+    # A child as long-lived as a 30-day parent is allowed only up to the parent's expiry.
+    long_parent = minted("user-1", ["links:read"], 30)
+    body = {"name": "x", "scopes": ["links:read"], "expires_in_days": 30}
+    assert call("POST", "/tokens", long_parent, body)[0] == 201
+    body["expires_in_days"] = 31
+    assert call("POST", "/tokens", long_parent, body)[0] == 400
+    # A user (or API key) may create any expiry up to 365 days.
+    body["expires_in_days"] = 365
+    assert call("POST", "/tokens", user("user-1"), body)[0] == 201
+
+
+def test_a_revoked_token_cannot_mint() -> None:
+    parent = minted("user-1", ["links:read"], 30)
+    assert call("DELETE", f"/tokens/{parent['token_id']}", user("user-1"))[0] == 204
+    status, answer = call("POST", "/tokens", parent, {"name": "x", "scopes": ["links:read"]})
+    assert status == 403 and answer["details"]["reason"] == "revoked"
+
+
+def test_a_token_may_revoke_only_tokens_within_its_scopes() -> None:
+    stats_only = minted("user-1", ["stats:read"], 30)
+    full = minted("user-1", list(SCOPES), 30)
+    narrow = minted("user-1", ["stats:read"], 30)
+    status, answer = call("DELETE", f"/tokens/{full['token_id']}", stats_only)
+    assert status == 403 and answer["details"]["reason"] == "scope_exceeds_caller"
+    listed = [t["id"] for t in call("GET", "/tokens", user("user-1"))[1]["items"]]
+    assert full["token_id"] in listed
+    assert call("DELETE", f"/tokens/{narrow['token_id']}", stats_only)[0] == 204
+    assert call("DELETE", f"/tokens/{full['token_id']}", full)[0] == 204
+    # Another owner's token id is not found, whatever the scopes.
+    assert (
+        call("DELETE", f"/tokens/{stats_only['token_id']}", minted("user-2", list(SCOPES), 1))[0]
+        == 404
+    )
+    # The user may revoke any of the owner's tokens.
+    assert call("DELETE", f"/tokens/{stats_only['token_id']}", user("user-1"))[0] == 204
+
+
 def test_token_creation_rate_limit_is_429() -> None:
     me = user("user-1")
     for n in range(20):

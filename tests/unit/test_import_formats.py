@@ -167,3 +167,14 @@ def test_a_row_that_is_not_utf8_fails_with_its_line() -> None:
     rows = dict(parse_file("csv", io.BytesIO(data), NOW))
     assert error_of(rows[2]) == ("ValidationError", "encoding")
     assert isinstance(rows[3], CreateLinkRequest)
+
+
+@pytest.mark.parametrize("size", [20_000, 70_000])
+def test_a_row_over_the_8_kib_link_limit_is_a_too_long_validation_error(size: int) -> None:
+    # A row is one link: over POST /urls's 8 KiB body limit (20 KB), or over the reader's
+    # 64 KiB record limit (70 KB), it is ValidationError `too_long`, never PayloadTooLarge.
+    big = "https://example.com/" + "a" * size
+    data = f"original_url\n{big}\nhttps://example.com/ok\n".encode()
+    rows = dict(parse_file("csv", io.BytesIO(data), NOW))
+    assert error_of(rows[2]) == ("ValidationError", "too_long")
+    assert isinstance(rows[3], CreateLinkRequest)
