@@ -25,9 +25,9 @@ Position = tuple[int, int]  # (block, index within the block)
 class Run:
     __slots__ = ("_blocks", "_lasts", "_size")
 
-    def __init__(self, blocks: tuple[list[Any], ...], size: int):
+    def __init__(self, blocks: tuple[list[Any], ...], size: int, lasts: list[Any] | None = None):
         self._blocks = blocks
-        self._lasts = [block[-1] for block in blocks]
+        self._lasts = [block[-1] for block in blocks] if lasts is None else lasts
         self._size = size
 
     @classmethod
@@ -64,7 +64,8 @@ class Run:
             replacement: tuple[list[Any], ...] = (changed[:BLOCK], changed[BLOCK:])
         else:
             replacement = (changed,)
-        return Run(self._blocks[:j] + replacement + self._blocks[j + 1 :], self._size + 1)
+        lasts = [*self._lasts[:j], *(part[-1] for part in replacement), *self._lasts[j + 1 :]]
+        return Run(self._blocks[:j] + replacement + self._blocks[j + 1 :], self._size + 1, lasts)
 
     def removed(self, entry: Any) -> Run | None:
         """The run without `entry` (itself if absent), or None once empty."""
@@ -79,7 +80,8 @@ class Run:
             return None
         changed = block[:i] + block[i + 1 :]
         replacement: tuple[list[Any], ...] = (changed,) if changed else ()
-        return Run(self._blocks[:j] + replacement + self._blocks[j + 1 :], self._size - 1)
+        lasts = [*self._lasts[:j], *(part[-1] for part in replacement), *self._lasts[j + 1 :]]
+        return Run(self._blocks[:j] + replacement + self._blocks[j + 1 :], self._size - 1, lasts)
 
     def seek(self, reached: Callable[[Any], bool]) -> Position:
         """The first position whose entry is `reached` (False for every entry before it, True
