@@ -7,7 +7,9 @@ transaction's items change together as far as any later write can tell. Reads ta
 they look items up in dicts whose values are replaced, never changed.
 
 Nothing is kept per write besides the items themselves: no stream records, no undo copies. The
-log is replaced by a snapshot once it passes `compact_bytes`, so start-up replays at most that.
+log is replaced by a snapshot once it passes `compact_bytes` and the size of the last snapshot,
+so start-up replays at most that, and a snapshot (which costs the size of the table) is paid for
+by at least as many bytes of writes: its cost per write does not grow with the table.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class Store:
         self._compaction: threading.Thread | None = None
         self._failed: str | None = None
         self.replayed_records = 0
+        self._snapshot_bytes = 0  # the size of the newest snapshot
         self.torn_bytes = 0
         if self._directory is not None:
             try:
@@ -111,6 +114,7 @@ class Store:
         snapshots = directory.snapshots()
         if snapshots:
             start = snapshots[-1]
+            self._snapshot_bytes = (directory.path / snapshot_name(start)).stat().st_size
             header, rows = read_snapshot(directory.path / snapshot_name(start))
             for definition in header["tables"]:
                 self.tables[definition["TableName"]] = Table(definition)
@@ -184,7 +188,9 @@ class Store:
                 self._failed = f"the local store could not write its log: {error}"
                 raise DynamoError("InternalServerError", self._failed) from error
         self._apply(record)
-        if self._log is not None and self._log.size >= self.compact_bytes:
+        if self._log is not None and self._log.size >= max(
+            self.compact_bytes, self._snapshot_bytes
+        ):
             self._compact(background=True)
 
     def _compact(self, *, background: bool) -> None:
@@ -203,6 +209,7 @@ class Store:
             try:
                 lines = ([name, item] for name, items in rows for item in items)
                 write_snapshot(directory.path, number, header, lines)
+                self._snapshot_bytes = (directory.path / snapshot_name(number)).stat().st_size
                 directory.remove_before(number)
             except OSError:
                 # The log still holds everything; the next compaction tries again.

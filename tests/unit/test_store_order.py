@@ -411,3 +411,28 @@ def test_a_restart_from_the_log_and_from_a_snapshot_answers_the_same(tmp_path: P
         answers.append(live)
     assert answers[0] == answers[1]
     assert answers[0][0] == by_rank(items[500:])
+
+
+def test_snapshots_wait_for_as_many_log_bytes_as_the_last_snapshot_holds(tmp_path: Path) -> None:
+    """A snapshot costs the size of the table: taken every `compact_bytes` of log, its cost per
+    write would grow with the table (an import of N rows would write O(N^2) bytes of snapshots).
+    Once the last snapshot is larger than `compact_bytes`, the log grows to its size first."""
+    compact_bytes = 4 * 1024
+    store = open_store(tmp_path, compact_bytes=compact_bytes)
+    pad = "x" * 1000
+    for i in range(300):  # a table of about 300 kB, snapshotted on the way (last at 272 kB)
+        put(store, {"pk": {"S": f"t{i:03d}"}, "sk": {"S": "x"}, "pad": {"S": pad}})
+    if store._compaction is not None:
+        store._compaction.join()
+    assert store._log is not None
+    snapshot = max(tmp_path.glob("snapshot-*.jsonl"))
+    assert snapshot.stat().st_size > 200_000
+    segment = store._log.number
+    for i in range(60):  # 60 kB of log: fifteen snapshots at a fixed 4 kB threshold
+        put(store, {"pk": {"S": f"t{i:03d}"}, "sk": {"S": "x"}, "pad": {"S": pad[:-1]}})
+    assert store._log.number == segment
+    assert compact_bytes < store.retained()["log_bytes"] < snapshot.stat().st_size
+    store.close()
+    again = open_store(tmp_path)
+    assert len(flat(pages(again, "Scan", {}))) == 300
+    again.close()
