@@ -7,16 +7,20 @@ transaction's items change together as far as any later write can tell. Reads ta
 they look items up in dicts whose values are replaced, never changed.
 
 Nothing is kept per write besides the items themselves: no stream records, no undo copies. The
-log is replaced by a snapshot once it passes `compact_bytes`, so start-up replays at most that.
+log is replaced by a snapshot once it passes `compact_bytes` and the size of the last snapshot,
+so start-up replays at most that, and a snapshot (which costs the size of the table) is paid for
+by at least as many bytes of writes: its cost per write does not grow with the table.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
+import operator
 import threading
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,8 @@ from devserver.store.log import (
     wal_name,
     write_snapshot,
 )
-from devserver.store.tables import Index, Key, Table, order
+from devserver.store.runs import Run
+from devserver.store.tables import Index, Key, Table
 from devserver.store.values import Item
 
 logger = logging.getLogger(__name__)
@@ -93,6 +98,7 @@ class Store:
         self._compaction: threading.Thread | None = None
         self._failed: str | None = None
         self.replayed_records = 0
+        self._snapshot_bytes = 0  # the size of the newest snapshot
         self.torn_bytes = 0
         if self._directory is not None:
             try:
@@ -108,6 +114,7 @@ class Store:
         snapshots = directory.snapshots()
         if snapshots:
             start = snapshots[-1]
+            self._snapshot_bytes = (directory.path / snapshot_name(start)).stat().st_size
             header, rows = read_snapshot(directory.path / snapshot_name(start))
             for definition in header["tables"]:
                 self.tables[definition["TableName"]] = Table(definition)
@@ -181,7 +188,9 @@ class Store:
                 self._failed = f"the local store could not write its log: {error}"
                 raise DynamoError("InternalServerError", self._failed) from error
         self._apply(record)
-        if self._log is not None and self._log.size >= self.compact_bytes:
+        if self._log is not None and self._log.size >= max(
+            self.compact_bytes, self._snapshot_bytes
+        ):
             self._compact(background=True)
 
     def _compact(self, *, background: bool) -> None:
@@ -200,6 +209,7 @@ class Store:
             try:
                 lines = ([name, item] for name, items in rows for item in items)
                 write_snapshot(directory.path, number, header, lines)
+                self._snapshot_bytes = (directory.path / snapshot_name(number)).stat().st_size
                 directory.remove_before(number)
             except OSError:
                 # The log still holds everything; the next compaction tries again.
@@ -229,14 +239,9 @@ class Store:
         """What the store holds, for tests: items, sorted index entries, log bytes unsnapshotted."""
         return {
             "items": sum(len(t.items) for t in self.tables.values()),
-            "partition_entries": sum(
-                len(keys) for t in self.tables.values() for keys in t.partitions.values()
-            ),
+            "partition_entries": sum(t.base.count() for t in self.tables.values()),
             "index_entries": sum(
-                len(pairs)
-                for t in self.tables.values()
-                for index in t.indexes.values()
-                for pairs in index.entries.values()
+                index.parts.count() for t in self.tables.values() for index in t.indexes.values()
             ),
             "log_bytes": self._log.size if self._log is not None else 0,
         }
@@ -438,7 +443,7 @@ class Store:
         tree = ex.parse_condition(
             request["KeyConditionExpression"], "KeyConditionExpression", placeholders
         )
-        partition, sort_test = _key_condition(tree, schema, table.attribute_types)
+        partition, sort_range = _key_condition(tree, schema, table.attribute_types)
         reader = _Reader(table, index, request, placeholders)
         if reader.filter is not None:
             for name in _top_names(reader.filter):
@@ -447,16 +452,19 @@ class Store:
                         "Filter Expression can only contain non-primary key attributes: "
                         f"Primary key attribute: {name}"
                     )
-        pairs = table.partition(index, partition)
-        if sort_test is not None:
-            pairs = [pair for pair in pairs if sort_test(pair[0])]
-        entries = [(sort, key, order((sort, key))) for sort, key in pairs]
         forward = request.get("ScanIndexForward") is not False
-        if not forward:
-            entries.reverse()
-        start = reader.start
-        mark = None if start is None else order((reader.start_sort(start), table.key_of(start)))
-        return reader.read(entries, mark, forward=forward)
+        bare = index is None and table.schema.range_key is not None
+        mark: Any = None
+        if reader.start is not None:
+            start_sort = reader.start_sort(reader.start)
+            mark = start_sort if bare else (start_sort, table.key_of(reader.start))
+        run = table.run(index, partition)
+        if run is None:
+            return reader.read(iter(()))
+        if bare:
+            walked = _walk(run, sort_range, mark, forward, lambda entry: entry)
+            return reader.read((sort, (partition, sort)) for sort in walked)
+        return reader.read(_walk(run, sort_range, mark, forward, lambda entry: entry[0]))
 
     def scan(self, request: dict[str, Any]) -> dict[str, Any]:
         table = self._table(request.get("TableName"))
@@ -467,25 +475,17 @@ class Store:
         placeholders = ex.Placeholders(request, has_expression)
         reader = _Reader(table, index, request, placeholders)
         start = reader.start
-        mark: Any = None
+        entries: Iterator[tuple[Any, Key]]
         if index is None:
-            entries = [(key[1], key, order(key)) for key in table.scan_keys()]
-            if start is not None:
-                mark = order(table.key_of(start))
+            entries = _scan_table(table, None if start is None else table.key_of(start))
         else:
-            entries = sorted(
-                (
-                    (sort, key, order((partition, sort, key)))
-                    for partition in list(index.entries)
-                    for sort, key in table.partition(index, partition)
-                ),
-                key=lambda entry: entry[2],
-            )
+            mark = None
             if start is not None:
                 if index.schema.hash_key not in start:
                     raise validation("The provided starting key is invalid")
                 partition = v.sort_key(start[index.schema.hash_key])
-                mark = order((partition, reader.start_sort(start), table.key_of(start)))
+                mark = (partition, (reader.start_sort(start), table.key_of(start)))
+            entries = _scan_index(index, mark)
         total = request.get("TotalSegments")
         if total is not None:
             segment = request.get("Segment")
@@ -495,8 +495,8 @@ class Store:
                 or not 0 <= segment < total
             ):
                 raise validation("Segment must be less than TotalSegments")
-            entries = [e for e in entries if zlib.crc32(repr(e[1][0]).encode()) % total == segment]
-        return reader.read(entries, mark, forward=True)
+            entries = (e for e in entries if zlib.crc32(repr(e[1][0]).encode()) % total == segment)
+        return reader.read(entries)
 
     def batch_get_item(self, request: dict[str, Any]) -> dict[str, Any]:
         requested = request.get("RequestItems")
@@ -773,15 +773,13 @@ def _conjuncts(tree: Any) -> list[Any]:
     return [tree]
 
 
-def _key_condition(
-    tree: Any, schema: Any, types: dict[str, str]
-) -> tuple[Any, Callable[[Any], bool] | None]:
-    """The partition to read and a test on sort keys, from a KeyConditionExpression."""
+def _key_condition(tree: Any, schema: Any, types: dict[str, str]) -> tuple[Any, _SortRange | None]:
+    """The partition to read and the range of sort keys, from a KeyConditionExpression."""
     parts = _conjuncts(tree)
     if len(parts) > 2:
         raise validation("Conditions can be of length 1 or 2 only")
     partition: Any = None
-    sort_test: Callable[[Any], bool] | None = None
+    sort_test: _SortRange | None = None
     for part in parts:
         name, operands = _key_part(part)
         if name == schema.hash_key and isinstance(part, ex.Comparison) and part.operator == "=":
@@ -791,7 +789,7 @@ def _key_condition(
         elif name == schema.range_key and name is not None:
             if sort_test is not None:
                 raise validation("KeyConditionExpressions must only contain one condition per key")
-            sort_test = _sort_test(part, [_key_operand(o, types[name]) for o in operands])
+            sort_test = _sort_range(part, [_key_operand(o, types[name]) for o in operands])
         else:
             raise validation(
                 f"Query condition missed key schema element: {schema.hash_key}"
@@ -828,23 +826,103 @@ def _key_operand(operand: ex.Value, expected: str) -> Any:
     return v.sort_key(operand.value)
 
 
-def _sort_test(part: Any, bounds: list[Any]) -> Callable[[Any], bool]:
+# A key condition's sort keys are one stretch of the partition's order: `before` is true of the
+# sort keys ahead of it, `after` of those past it (either None: unbounded on that side).
+_SortRange = tuple[Callable[[Any], bool] | None, Callable[[Any], bool] | None]
+
+
+def _sort_range(part: Any, bounds: list[Any]) -> _SortRange:
     if isinstance(part, ex.Between):
         low, high = bounds
-        return lambda sort: sort is not None and low <= sort <= high
+        return (lambda sort: sort < low), (lambda sort: sort > high)
     if isinstance(part, ex.Function):
         prefix = bounds[0]
-        return lambda sort: sort is not None and sort.startswith(prefix)
+        if not isinstance(prefix, (str, bytes)):
+            raise validation(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                "function; operator or function: begins_with, operand type: N"
+            )
+        return (
+            (lambda sort: sort < prefix),
+            (lambda sort: sort > prefix and not sort.startswith(prefix)),
+        )
     bound = bounds[0]
-    tests: dict[str, Callable[[Any], bool]] = {
-        "=": lambda sort: sort == bound,
-        "<": lambda sort: sort < bound,
-        "<=": lambda sort: sort <= bound,
-        ">": lambda sort: sort > bound,
-        ">=": lambda sort: sort >= bound,
+    ranges: dict[str, _SortRange] = {
+        "=": ((lambda sort: sort < bound), (lambda sort: sort > bound)),
+        "<": (None, lambda sort: sort >= bound),
+        "<=": (None, lambda sort: sort > bound),
+        ">": ((lambda sort: sort <= bound), None),
+        ">=": ((lambda sort: sort < bound), None),
     }
-    test = tests[part.operator]
-    return lambda sort: sort is not None and test(sort)
+    return ranges[part.operator]
+
+
+def _walk(
+    run: Run,
+    sort_range: _SortRange | None,
+    mark: Any,
+    forward: bool,
+    sort_of: Callable[[Any], Any],
+) -> Iterator[Any]:
+    """A partition's entries in the key condition's range, after the ExclusiveStartKey `mark`
+    in the direction read: a bisection to the first, then one step per entry."""
+    before, after = sort_range or (None, None)
+    if forward:
+
+        def reached(entry: Any) -> bool:
+            return (before is None or not before(sort_of(entry))) and (mark is None or entry > mark)
+
+        entries, stop = run.forward(run.seek(reached)), after
+    else:
+
+        def reached(entry: Any) -> bool:
+            return (after is not None and after(sort_of(entry))) or (
+                mark is not None and entry >= mark
+            )
+
+        entries, stop = run.backward(run.seek(reached)), before
+    for entry in entries:
+        if stop is not None and stop(sort_of(entry)):
+            return
+        yield entry
+
+
+def _scan_table(table: Table, start: Key | None) -> Iterator[tuple[Any, Key]]:
+    """(sort key, table key) in key order, after the key `start`."""
+    keys = table.base.keys
+    ranged = table.schema.range_key is not None
+    position = (0, 0)
+    if start is not None:
+        first = start[0]
+        position = keys.seek((lambda pk: pk >= first) if ranged else (lambda pk: pk > first))
+    for partition in keys.forward(position):
+        if not ranged:
+            yield (None, (partition, None))
+            continue
+        run = table.base.runs.get(partition)
+        if run is None:
+            continue
+        if start is not None and partition == start[0]:
+            sorts = run.forward(run.seek(functools.partial(operator.lt, start[1])))
+        else:
+            sorts = iter(run)
+        for sort in sorts:
+            yield (sort, (partition, sort))
+
+
+def _scan_index(index: Index, mark: tuple[Any, Any] | None) -> Iterator[tuple[Any, Key]]:
+    """An index's (sort key, table key) pairs in (partition, sort key, table key) order, after
+    `mark` (index partition, (index sort key, table key))."""
+    keys = index.parts.keys
+    position = (0, 0) if mark is None else keys.seek(lambda partition: partition >= mark[0])
+    for partition in keys.forward(position):
+        run = index.parts.runs.get(partition)
+        if run is None:
+            continue
+        if mark is not None and partition == mark[0]:
+            yield from run.forward(run.seek(lambda entry: entry > mark[1]))
+        else:
+            yield from run
 
 
 def _top_names(tree: Any) -> Iterable[str]:
@@ -941,18 +1019,17 @@ class _Reader:
             return True
         return sort_name in item and v.sort_key(item[sort_name]) == sort
 
-    def read(
-        self, entries: list[tuple[Any, Key, Any]], mark: Any, *, forward: bool
-    ) -> dict[str, Any]:
-        """One page of `entries` (sort value, table key, position), after position `mark`."""
-        if mark is not None:
-            entries = [e for e in entries if (e[2] > mark if forward else e[2] < mark)]
+    def read(self, entries: Iterator[tuple[Any, Key]]) -> dict[str, Any]:
+        """One page of `entries` (sort value, table key), which start after the start key."""
         items: list[Item] = []
         scanned = 0
         size = 0
         last: tuple[Any, Item] | None = None
-        stopped_at = len(entries)
-        for position, (sort, key, _) in enumerate(entries):
+        stopped = more = False
+        for sort, key in entries:
+            if stopped:
+                more = True
+                break
             item = self.table.get(key)
             if item is None or (self.index is not None and not self._matches_index(sort, item)):
                 continue
@@ -961,13 +1038,11 @@ class _Reader:
             last = (sort, item)
             if self.filter is None or ex.evaluate(self.filter, item):
                 items.append(item)
-            if (self.limit is not None and scanned >= self.limit) or size >= MAX_PAGE_BYTES:
-                stopped_at = position + 1
-                break
+            stopped = (self.limit is not None and scanned >= self.limit) or size >= MAX_PAGE_BYTES
         response: dict[str, Any] = {"Count": len(items), "ScannedCount": scanned}
         if self.select != "COUNT":
             response["Items"] = [self._shape(item) for item in items]
-        if last is not None and stopped_at < len(entries):
+        if last is not None and more:
             response["LastEvaluatedKey"] = self._key_of(last[1])
         return response
 

@@ -1,22 +1,22 @@
 """A table in memory: its definition, its items by key, and its sorted indexes.
 
-Items are reached by key in a dict. A table with a sort key keeps, per partition, a sorted list
-of sort keys; each secondary index keeps, per index partition, a sorted list of
-(index sort key, table key). The lists are copy-on-write (a writer builds a new list and swaps
-it in), so a reader walking one under no lock never sees it change.
+Items are reached by key in a dict. A table keeps its partition keys in key order and, when it
+has a sort key, per partition its sort keys in order; each secondary index keeps its partition
+keys in order and, per index partition, (index sort key, table key) in order. Every one of them
+is a `Run` (runs.py): immutable, replaced by a write in O(log n + BLOCK), so a reader walking
+one under no lock never sees it change and an insert never copies a whole partition.
 """
 
 from __future__ import annotations
 
-import bisect
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from devserver.store import values as v
 from devserver.store.errors import validation
+from devserver.store.runs import EMPTY, Run
 from devserver.store.values import AttributeValue, Item
 
 ACCOUNT = "000000000000"
@@ -54,14 +54,54 @@ class KeySchema:
         return wire
 
 
+class Partitions:
+    """Partition keys in order, and per partition a Run of its entries in order."""
+
+    def __init__(self) -> None:
+        self.runs: dict[Any, Run] = {}
+        self.keys: Run = EMPTY
+
+    @classmethod
+    def build(cls, grouped: dict[Any, list[Any]]) -> Partitions:
+        """From entries grouped by partition (each list sorted here once)."""
+        built = cls()
+        for partition, entries in grouped.items():
+            entries.sort()
+            built.runs[partition] = Run.of(entries)
+        built.keys = Run.of(sorted(grouped))
+        return built
+
+    def add(self, partition: Any, entry: Any) -> None:
+        run = self.runs.get(partition)
+        if run is None:
+            self.runs[partition] = Run.of([entry])
+            self.keys = self.keys.inserted(partition)
+        else:
+            self.runs[partition] = run.inserted(entry)
+
+    def remove(self, partition: Any, entry: Any) -> None:
+        run = self.runs.get(partition)
+        if run is None:
+            return
+        left = run.removed(entry)
+        if left is None:
+            del self.runs[partition]
+            self.keys = self.keys.removed(partition) or EMPTY
+        else:
+            self.runs[partition] = left
+
+    def count(self) -> int:
+        return sum(len(run) for run in list(self.runs.values()))
+
+
 @dataclass
 class Index:
     name: str
     schema: KeySchema
     projection: dict[str, Any]
     is_global: bool
-    # index partition key -> sorted [(index sort key, table key)]
-    entries: dict[Any, list[tuple[Any, Key]]] = field(default_factory=dict)
+    # index partition key -> Run of (index sort key, table key)
+    parts: Partitions = field(default_factory=Partitions)
 
     def projected(self, item: Item, table_keys: list[str]) -> Item:
         kind = self.projection.get("ProjectionType", "ALL")
@@ -78,7 +118,7 @@ class Index:
             "KeySchema": self.schema.to_wire(),
             "Projection": self.projection,
             "IndexSizeBytes": 0,
-            "ItemCount": sum(len(entries) for entries in self.entries.values()),
+            "ItemCount": self.parts.count(),
             "IndexArn": f"{table_arn}/index/{self.name}",
         }
         if self.is_global:
@@ -102,8 +142,8 @@ class Table:
             self._add_index(entry, is_global=False)
         self._check_definitions()
         self.items: dict[Key, Item] = {}
-        # partition key -> sorted sort keys (tables with a sort key only)
-        self.partitions: dict[Any, list[Any]] = {}
+        # partition keys in order; per partition its sort keys (tables with a sort key only)
+        self.base = Partitions()
         self.created_at: float = definition.setdefault("_CreatedAt", time.time())
         self.table_id: str = definition.setdefault("_TableId", str(uuid.uuid4()))
 
@@ -229,21 +269,32 @@ class Table:
             if old is None:
                 return
             del self.items[key]
-            if self.schema.range_key is not None:
-                self._unsort(self.partitions, key[0], key[1])
+            self._unplace(key)
         else:
             self.items[key] = item
-            if old is None and self.schema.range_key is not None:
-                self._sort_in(self.partitions, key[0], key[1])
+            if old is None:
+                self._place(key)
         for index in self.indexes.values():
             before = self._index_entry(index, old)
             after = self._index_entry(index, item)
             if before == after:
                 continue
             if before is not None:
-                self._unsort(index.entries, before[0], (before[1], key))
+                index.parts.remove(before[0], (before[1], key))
             if after is not None:
-                self._sort_in(index.entries, after[0], (after[1], key))
+                index.parts.add(after[0], (after[1], key))
+
+    def _place(self, key: Key) -> None:
+        if self.schema.range_key is not None:
+            self.base.add(key[0], key[1])
+        else:
+            self.base.keys = self.base.keys.inserted(key[0])
+
+    def _unplace(self, key: Key) -> None:
+        if self.schema.range_key is not None:
+            self.base.remove(key[0], key[1])
+        else:
+            self.base.keys = self.base.keys.removed(key[0]) or EMPTY
 
     def _index_entry(self, index: Index, item: Item | None) -> tuple[Any, Any] | None:
         if item is None:
@@ -258,22 +309,8 @@ class Table:
             return None
         return (v.sort_key(hash_value), v.sort_key(range_value))
 
-    @staticmethod
-    def _sort_in(lists: dict[Any, list[Any]], partition: Any, entry: Any) -> None:
-        updated = list(lists.get(partition, ()))
-        bisect.insort(updated, entry, key=order)
-        lists[partition] = updated
-
-    @staticmethod
-    def _unsort(lists: dict[Any, list[Any]], partition: Any, entry: Any) -> None:
-        updated = [existing for existing in lists.get(partition, ()) if existing != entry]
-        if updated:
-            lists[partition] = updated
-        else:
-            lists.pop(partition, None)
-
     def load(self, items: list[Item]) -> None:
-        """Many items at once (a snapshot): each list sorted once, not kept sorted per insert."""
+        """Many items at once (a snapshot): each partition sorted once, not per insert."""
         self.items = {self.key_of(item, "item"): item for item in items}
         self.rebuild_indexes()
 
@@ -281,36 +318,33 @@ class Table:
         partitions: dict[Any, list[Any]] = {}
         entries: dict[str, dict[Any, list[tuple[Any, Key]]]] = {name: {} for name in self.indexes}
         for key, item in self.items.items():
-            if self.schema.range_key is not None:
-                partitions.setdefault(key[0], []).append(key[1])
+            partitions.setdefault(key[0], []).append(key[1])
             for index in self.indexes.values():
                 entry = self._index_entry(index, item)
                 if entry is not None:
                     entries[index.name].setdefault(entry[0], []).append((entry[1], key))
-        for sort_keys in partitions.values():
-            sort_keys.sort(key=order)
         for index in self.indexes.values():
-            for pairs in entries[index.name].values():
-                pairs.sort(key=order)
-            index.entries = entries[index.name]
-        self.partitions = partitions
+            index.parts = Partitions.build(entries[index.name])
+        if self.schema.range_key is not None:
+            self.base = Partitions.build(partitions)
+        else:
+            self.base = Partitions()
+            self.base.keys = Run.of(sorted(partitions))
 
     # reads (no lock: every structure read here is replaced, never changed)
 
     def get(self, key: Key) -> Item | None:
         return self.items.get(key)
 
-    def partition(self, index: Index | None, partition: Any) -> list[tuple[Any, Key]]:
-        """(sort key, table key) pairs of one partition, in sort-key order."""
+    def run(self, index: Index | None, partition: Any) -> Run | None:
+        """The Run of one partition: (sort key, table key) pairs for an index or a table
+        without a sort key, bare sort keys for a table with one."""
         if index is not None:
-            return list(index.entries.get(partition, ()))
+            return index.parts.runs.get(partition)
         if self.schema.range_key is None:
             key = (partition, None)
-            return [(None, key)] if key in self.items else []
-        return [(sort, (partition, sort)) for sort in self.partitions.get(partition, ())]
-
-    def scan_keys(self) -> Iterator[Key]:
-        return iter(sorted(list(self.items), key=order))
+            return Run.of([(None, key)]) if key in self.items else None
+        return self.base.runs.get(partition)
 
     def describe(self) -> dict[str, Any]:
         description: dict[str, Any] = {
@@ -352,10 +386,3 @@ class Table:
         if (self.definition.get("SSESpecification") or {}).get("Enabled"):
             description["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS"}
         return description
-
-
-def order(entry: Any) -> Any:
-    """A total order for keys whose sort part may be None (hash-only tables and indexes)."""
-    if isinstance(entry, tuple):
-        return tuple(order(part) for part in entry)
-    return (0, 0) if entry is None else (1, entry)
