@@ -168,3 +168,14 @@ def test_step_functions_invokes_the_worker_through_its_alias_when_it_has_one(con
         assert states[task]["Resource"] == f"${{{alias_id}}}"
     (target,) = rules(template)["aws.states"]["Targets"]
     assert target["Arn"] == {"Ref": alias_id}
+
+
+def test_the_docs_give_the_remedy_that_works():
+    """docs/imports.md tells operators to redrive: it must say that the redrive re-runs the
+    failed chunk, and no longer describe a Catch into a Fail state."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "imports.md").read_text()
+    assert "MarkFailed" not in text and "-> Fail\n" not in text
+    assert "re-runs the state that failed" in text
+    assert "squrl-{env}-imports-dlq" in text and "-dead-letters" in text
