@@ -106,7 +106,11 @@ BULK_CREATE_SCHEMA = apigw.JsonSchema(
 )
 
 
-# Request body types whose body the 405 mock replaces with its own template.
+# Request body types whose body the 405 mock replaces with its own template. A body of a type
+# not named here reaches the MOCK integration raw (WHEN_NO_MATCH), which cannot read a status
+# code from it: a 500, not the 405. So the API's binary media types (a body of these would
+# otherwise pass as binary) and `application/octet-stream` (what clients send for a file) are
+# named too; the template ignores the body, so any body of a named type answers 405.
 _MOCKED_BODY_TYPES = (
     "application/json",
     "text/plain",
@@ -114,6 +118,8 @@ _MOCKED_BODY_TYPES = (
     "multipart/form-data",
     "application/xml",
     "text/csv",
+    "application/octet-stream",
+    *BINARY_MEDIA_TYPES,
 )
 
 

@@ -3,10 +3,15 @@
 ```
 PUT (pre-signed) -> S3 uploads/<id> --Object Created (EventBridge)--> Step Functions (Standard)
     Start (count rows, mark running) -> Done? -no-> Chunk (<= chunk_rows rows) -> Done? ...
-    any task failing past its retries -> MarkFailed (job failed, cursor kept) -> Fail
+    a task failing past its retries fails the execution (no Catch: the failed state is that task)
+Execution Status Change FAILED | TIMED_OUT | ABORTED (EventBridge) -> worker `fail`
+    (job failed, cursor kept)
 ```
-Every task is idempotent (shared/imports/processor.py), so retries and a redriven execution
-resume at the job's cursor without creating a row twice. About 7 history events per chunk:
+A redrive (RedriveExecution) re-runs the task that failed; every task is idempotent
+(shared/imports/processor.py) and a chunk reads the job's cursor, so retries and a redriven
+execution resume at the cursor without creating a row twice, and the chunk's commit flips the
+job back to running. An upload event EventBridge cannot deliver lands in a dead-letter queue
+(alarmed), so a dropped event is seen, not a job waiting forever. About 7 history events per chunk:
 100,000 rows at 1,000 rows per chunk are ~700 events of the 25,000 a Standard execution may have.
 """
 
@@ -28,6 +33,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_constructs.core.compliance import acknowledge
+from cdk_constructs.core.dead_letter_queue import dead_letter_queue
 from cdk_constructs.core.links_table import replica_arn
 from cdk_constructs.core.log_retention import log_retention
 from cdk_constructs.core.squrl_function import SqurlFunction
@@ -134,8 +140,10 @@ class ImportPipeline(Construct):
             ]
             if cors_origins
             else None,
-            # Uploads are transient input; nothing in them outlives the job.
+            # Uploads are transient input; nothing in them outlives the job. Emptied on delete,
+            # so tearing the stack down does not fail on a bucket with uploads in it.
             removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
         )
         # EventBridge notifications set on the bucket itself: `event_bridge_enabled` would add a
         # custom-resource function (and its managed-policy role) only to switch this on.
@@ -184,7 +192,13 @@ class ImportPipeline(Construct):
         )
 
         self.state_machine = self._state_machine(config, worker)
-        self._start_on_upload(config)
+        self.dead_letter_queue = dead_letter_queue(
+            Construct(self, "UploadEvents"),
+            queue_name=names.import_dead_letter_queue_name(config.name),
+            holds="import events EventBridge could not deliver",
+        )
+        self.upload_rule = self._start_on_upload(config)
+        self.failure_rule = self._fail_on_execution_end(worker)
         self.alarms = self._alarms(config)
 
     def _task(
@@ -193,7 +207,8 @@ class ImportPipeline(Construct):
         task = tasks.LambdaInvoke(
             self,
             name,
-            lambda_function=function.function,
+            # The alias when the worker is published (cold_starts): never bypass it.
+            lambda_function=function.invoke_target,
             payload=payload,
             payload_response_only=True,
             retry_on_service_exceptions=False,
@@ -211,17 +226,6 @@ class ImportPipeline(Construct):
         return task
 
     def _state_machine(self, config: EnvironmentConfig, worker: SqurlFunction) -> sfn.StateMachine:
-        mark_failed = self._task(
-            "MarkFailed",
-            sfn.TaskInput.from_object(
-                {
-                    "action": "fail",
-                    "job_id": sfn.JsonPath.string_at("$.job_id"),
-                    "error": sfn.JsonPath.object_at("$.error"),
-                }
-            ),
-            worker,
-        ).next(sfn.Fail(self, "ImportFailed", error="ImportFailed"))
         start = self._task(
             "Start",
             sfn.TaskInput.from_object({"action": "start", "key": sfn.JsonPath.string_at("$.key")}),
@@ -234,21 +238,8 @@ class ImportPipeline(Construct):
             ),
             worker,
         )
-        # On failure the state keeps the job id (from the key for Start) next to the error.
-        start.add_catch(
-            sfn.Pass(
-                self,
-                "JobOfKey",
-                parameters={
-                    "job_id": sfn.JsonPath.array_get_item(
-                        sfn.JsonPath.string_split(sfn.JsonPath.string_at("$.key"), "/"), 1
-                    ),
-                    "error": sfn.JsonPath.object_at("$.error"),
-                },
-            ).next(mark_failed),
-            result_path="$.error",
-        )
-        chunk.add_catch(mark_failed, result_path="$.error")
+        # No Catch: a task failing past its retries fails the execution, so a redrive re-runs
+        # that very task; the job is marked failed by the Execution Status Change rule.
         finished = sfn.Choice(self, "Finished?")
         finished.when(
             sfn.Condition.boolean_equals("$.done", True), sfn.Succeed(self, "Imported")
@@ -290,8 +281,8 @@ class ImportPipeline(Construct):
         )
         return machine
 
-    def _start_on_upload(self, config: EnvironmentConfig) -> None:
-        events.Rule(
+    def _start_on_upload(self, config: EnvironmentConfig) -> events.Rule:
+        return events.Rule(
             self,
             "OnUpload",
             description="An import's file was uploaded: start its state machine",
@@ -311,31 +302,108 @@ class ImportPipeline(Construct):
                     ),
                     retry_attempts=20,
                     max_event_age=Duration.hours(2),
+                    dead_letter_queue=self.dead_letter_queue,
+                )
+            ],
+        )
+
+    def _fail_on_execution_end(self, worker: SqurlFunction) -> events.Rule:
+        """An execution that failed, timed out or was stopped marks its job failed (cursor
+        kept): the worker's `fail` step, given the whole event (its `detail.input` holds the
+        upload's key)."""
+        return events.Rule(
+            self,
+            "OnExecutionFailed",
+            description="An import execution failed, timed out or was aborted: mark its job failed",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    worker.invoke_target,
+                    retry_attempts=20,
+                    max_event_age=Duration.hours(2),
+                    dead_letter_queue=self.dead_letter_queue,
                 )
             ],
         )
 
     def _alarms(self, config: EnvironmentConfig) -> list[cloudwatch.Alarm]:
-        """Executions that failed or timed out. Each opens an OpsItem (the observability stack's
-        action for alarms that do not page): a failed import is one user's job, not an outage,
-        and its job says what happened (docs/imports.md, "Operations")."""
+        """Executions that failed or timed out, and import events EventBridge could not deliver.
+        Each opens an OpsItem (the observability stack's action for alarms that do not page): a
+        failed import is one user's job, not an outage (docs/imports.md, "Operations")."""
         record = cw_actions.SsmAction(
             cw_actions.OpsItemSeverity.MEDIUM, cw_actions.OpsItemCategory.AVAILABILITY
         )
+        redrive = (
+            "its job is marked failed with its cursor kept; redrive the execution "
+            "(aws stepfunctions redrive-execution) to re-run the failed chunk from the cursor "
+            "(docs/imports.md, Resume)."
+        )
+        undelivered = (
+            "an import event was not delivered (an upload's start, or a failed execution's job "
+            "mark); read the message in the dead-letter queue and start the execution by hand "
+            "with its key (docs/imports.md, Undelivered events)."
+        )
+        failed_invocations = cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="FailedInvocations",
+            dimensions_map={"RuleName": self.upload_rule.rule_name},
+        )
+        failed_marks = cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="FailedInvocations",
+            dimensions_map={"RuleName": self.failure_rule.rule_name},
+        )
         alarms = []
-        for name, metric, what in (
-            ("Failed", self.state_machine.metric_failed(), "failed"),
-            ("TimedOut", self.state_machine.metric_timed_out(), "timed out"),
+        for name, alarm_name, metric, what in (
+            (
+                "ExecutionsFailed",
+                "failed",
+                self.state_machine.metric_failed(),
+                f"An import execution failed: {redrive}",
+            ),
+            (
+                "ExecutionsTimedOut",
+                "timedout",
+                self.state_machine.metric_timed_out(),
+                f"An import execution timed out: {redrive}",
+            ),
+            (
+                "UploadEventsUndelivered",
+                "undelivered",
+                failed_invocations,
+                f"EventBridge failed to start an import execution: {undelivered}",
+            ),
+            (
+                "FailMarksUndelivered",
+                "fail-undelivered",
+                failed_marks,
+                f"EventBridge failed to mark a failed import's job: {undelivered}",
+            ),
+            (
+                "DeadLetters",
+                "dead-letters",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum"
+                ),
+                f"Import events are in the dead-letter queue: {undelivered}",
+            ),
         ):
             alarm = cloudwatch.Alarm(
                 self,
-                f"Executions{name}",
-                alarm_name=f"squrl-{config.name}-imports-{name.lower()}",
-                alarm_description=(
-                    f"An import execution {what}: its job is marked failed with its cursor kept; "
-                    "redrive the execution to resume it (docs/imports.md)."
+                name,
+                alarm_name=f"squrl-{config.name}-imports-{alarm_name}",
+                alarm_description=what,
+                metric=metric.with_(
+                    period=Duration.minutes(5),
+                    statistic="Maximum" if name == "DeadLetters" else "Sum",
                 ),
-                metric=metric.with_(period=Duration.minutes(5), statistic="Sum"),
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

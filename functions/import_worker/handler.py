@@ -2,7 +2,10 @@
 
 Input from the state machine: `{"action": "start", "key": "uploads/<id>"}` for the first state
 (the S3 event's object key), then `{"action": "chunk", "job_id": ...}` until `done`, or
-`{"action": "fail", "job_id" | "key": ..., "error": {...}}` from a Catch.
+`{"action": "fail", "job_id" | "key": ..., "error": {...}}`. An execution that failed, timed
+out or was aborted arrives as EventBridge's "Step Functions Execution Status Change" event (its
+`detail.input` is the execution's input, with the key): the job is marked failed, its cursor
+kept, and a redrive of the execution re-runs the failed task from that cursor.
 """
 
 from __future__ import annotations
@@ -60,6 +63,23 @@ def opener(key: str, size: int, etag: str | None) -> Any:
     return open_at
 
 
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def from_execution_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The `fail` action for an execution that ended unsuccessfully (EventBridge's event)."""
+    detail = event.get("detail") or {}
+    execution_input = json.loads(detail.get("input") or "{}")
+    return {
+        "action": "fail",
+        "key": str(execution_input.get("key", "")),
+        "error": {
+            "Error": f"{detail.get('status', 'FAILED')} {detail.get('error') or ''}".strip(),
+            "Cause": detail.get("cause") or "",
+        },
+    }
+
+
 def _job_id(event: dict[str, Any]) -> str:
     job_id = event.get("job_id") or jobs.job_id_from_key(str(event.get("key", "")))
     if not job_id:
@@ -70,6 +90,8 @@ def _job_id(event: dict[str, Any]) -> str:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("detail-type") == EXECUTION_STATUS_CHANGE:
+        event = from_execution_event(event)
     action = event.get("action")
     job_id = _job_id(event)
     client = table

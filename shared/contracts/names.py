@@ -65,6 +65,11 @@ def import_state_machine_name(env_name: str) -> str:
     return f"{PREFIX}-{env_name}-imports"
 
 
+def import_dead_letter_queue_name(env_name: str) -> str:
+    """Upload events EventBridge could not deliver to the import state machine."""
+    return f"{PREFIX}-{env_name}-imports-dlq"
+
+
 def alarm_topic_name(env_name: str) -> str:
     """The observability stack's SNS topic, one per region."""
     return f"{PREFIX}-{env_name}-alarms"

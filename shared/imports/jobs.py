@@ -275,7 +275,8 @@ def commit_chunk(
 ) -> bool:
     """Add the chunk's counts and advance the cursor, if no other attempt has moved it since
     `job` was read and the owner's account was not erased meanwhile. False (nothing written)
-    otherwise: this attempt's counts are dropped."""
+    otherwise: this attempt's counts are dropped. A chunk of a job marked failed (a redriven
+    execution) sets it running again, without the failure's message."""
     job_id = str(job[PARTITION_KEY]).removeprefix("import#")
     room = max(0, MAX_STORED_ERRORS - len(job.get(ERRORS) or []))
     values = {
@@ -296,7 +297,7 @@ def commit_chunk(
         job_id,
         UpdateExpression="SET #cursor = :to, #line = :line, #header = :header, "
         "#errors = list_append(#errors, :errors), #status = :status, #updated = :now "
-        "ADD #created :created, #skipped :skipped, #failed :failed",
+        "ADD #created :created, #skipped :skipped, #failed :failed REMOVE #message",
         ConditionExpression="#cursor = :from AND attribute_not_exists(#erased)",
         ExpressionAttributeNames={
             "#erased": ERASED,
@@ -309,6 +310,7 @@ def commit_chunk(
             "#created": CREATED,
             "#skipped": SKIPPED,
             "#failed": FAILED_ROWS,
+            "#message": MESSAGE,
         },
         ExpressionAttributeValues=values,
     )

@@ -95,7 +95,11 @@ def test_an_upload_starts_the_standard_state_machine(synth, env):
     assert machine["StateMachineType"] == "STANDARD"
     assert machine["TracingConfiguration"] == {"Enabled": True}
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
-    rule = only(template, "AWS::Events::Rule")["Properties"]
+    (rule,) = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+    ]
     pattern = rule["EventPattern"]
     assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "uploads/"}]
@@ -106,7 +110,7 @@ def test_an_upload_starts_the_standard_state_machine(synth, env):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_definition_loops_over_chunks_with_retries_and_a_failure_path(synth, env):
+def test_the_definition_loops_over_chunks_with_retries(synth, env):
     states = definition(home_api(synth, env))
     assert definition(home_api(synth, env))["StartAt"] == "Start"
     states = states["States"]
@@ -118,11 +122,9 @@ def test_the_definition_loops_over_chunks_with_retries_and_a_failure_path(synth,
         retries = states[task]["Retry"]
         assert retries[-1]["ErrorEquals"] == ["States.ALL"]
         assert all(r["MaxAttempts"] >= 3 for r in retries)
-        (catch,) = states[task]["Catch"]
-        assert catch["ErrorEquals"] == ["States.ALL"]
-    assert states["Chunk"]["Catch"][0]["Next"] == "MarkFailed"
-    assert states["MarkFailed"]["Next"] == "ImportFailed"
-    assert states["ImportFailed"]["Type"] == "Fail"
+    # The failure path is no state of its own (test_imports_resilience.py): a redrive re-runs
+    # the failed task.
+    assert set(states) == {"Start", "Finished?", "Chunk", "Imported"}
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -3,6 +3,7 @@ chunks until done (ranged reads from the cursor), and the failure path."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -116,3 +117,47 @@ def test_a_file_replaced_after_the_start_is_refused(aws: Any) -> None:
 def test_a_key_that_is_not_an_upload_is_refused(aws: Any) -> None:
     with pytest.raises(ValueError):
         invoke({"action": "start", "key": "elsewhere/abc"})
+
+
+def execution_event(job_id: str, status: str = "FAILED") -> dict[str, Any]:
+    """EventBridge's "Step Functions Execution Status Change" for the job's execution."""
+    return {
+        "version": "0",
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {
+            "executionArn": "arn:aws:states:us-east-1:000000000000:execution:squrl-test-imports:x",
+            "status": status,
+            "input": json.dumps({"key": f"uploads/{job_id}"}),
+            "error": "States.Timeout" if status == "FAILED" else None,
+            "cause": "the chunk's task timed out" if status == "FAILED" else None,
+        },
+    }
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "ABORTED"])
+def test_a_failed_execution_marks_the_job_failed_and_a_redriven_chunk_resumes_it(
+    aws: Any, status: str
+) -> None:
+    """A redrive re-runs the failed Chunk task (not Start): it reads the failed job's cursor,
+    flips it back to running and goes on; nothing is created or counted twice."""
+    job_id = upload(
+        aws, b"original_url\n" + b"".join(b"https://example.com/d/%d\n" % i for i in range(10))
+    )
+    table = settings().table_name
+    invoke({"action": "start", "key": f"uploads/{job_id}"})
+    invoke({"action": "chunk", "job_id": job_id})
+    assert invoke(execution_event(job_id, status)) == {"job_id": job_id, "done": True}
+    job = jobs.get_job(aws[0], table, job_id)
+    assert job is not None and job["job_status"] == "failed"
+    assert job["message"].startswith(status) and job["cursor"] > 0
+    cursor = job["cursor"]
+    assert invoke({"action": "chunk", "job_id": job_id}) == {"job_id": job_id, "done": False}
+    job = jobs.get_job(aws[0], table, job_id)
+    assert job is not None and job["job_status"] == "running" and job["cursor"] > cursor
+    assert "message" not in jobs.job_view(job_id, job)
+    assert invoke({"action": "chunk", "job_id": job_id})["done"] is True
+    job = jobs.get_job(aws[0], table, job_id)
+    assert job is not None
+    view = jobs.job_view(job_id, job)
+    assert (view["status"], view["total"], view["created"], view["skipped"]) == ("done", 10, 10, 0)
