@@ -183,7 +183,10 @@ def _features(**changes: Any) -> Features:
         redirect_gb=0.5, redirect_arch="arm64", create_gb=0.5, create_arch="arm64",
         create_snapstart=False, traced=True, dax=True, replicas=2, link_indexes=2,
         full_indexes=1, click_stream_on_demand=False, firehoses=2, consumer_gb=0.5,
-        consumer_arch="arm64",
+        consumer_arch="arm64", authorizer_gb=0.5, authorizer_arch="arm64", get_gb=0.5,
+        get_arch="arm64", user_pool_tier="ESSENTIALS", import_worker_gb=1.0,
+        import_worker_arch="arm64", import_chunk_rows=1000, import_transitions_per_chunk=2,
+        import_transitions_per_job=3, import_logs_all=True, app_function=True,
     )  # fmt: skip
     return Features(**{**base, **changes})
 
@@ -217,7 +220,8 @@ def test_creates_replicate_to_every_replica_region() -> None:
     one = Model(_features(replicas=0), PRICES)
     three = Model(_features(replicas=2), PRICES)
     # Per replica: the two items (1 rWRU each) and the link's two index writes (1 WRU each).
-    per_replica = 2 * 0.625 + 2 * 0.625
+    # The authorizer's last_used_at write (1 request in 1,000) replicates too.
+    per_replica = 2 * 0.625 + 2 * 0.625 + 0.001 * 0.625
     assert total(three.create()) - total(one.create()) == pytest.approx(2 * per_replica)
 
 
