@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.identity.tokens import DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, NAME_MAX
+from shared.imports.schemas import ImportJob
 from shared.links.schemas import HistoryEntry, Link, LinkStats
 
 Scope = Literal["links:read", "links:write", "stats:read"]
@@ -78,3 +79,4 @@ class AccountExport(_Answer):
     user: Me
     links: list[ExportedLink] = Field(description="Newest first, with stats and history.")
     tokens: list[TokenView]
+    imports: list[ImportJob] = Field(description="The caller's import jobs, with their errors.")
