@@ -90,11 +90,13 @@ def create_token() -> Response:
     who = caller(app)
     name, scopes, days = account.parse_token_request(json_object(_body()), who.scopes)
     store = _tokens()
+    now = time.time()
+    cap = None
     if who.principal == "token":
-        account.check_parent_expiry(_calling_token(store, who).expires_at, days, time.time())
+        cap = account.check_parent_expiry(_calling_token(store, who).expires_at, days, now)
     try:
         record, secret = store.create(
-            who.owner_id, name, scopes, days, time.time(), email=who.email
+            who.owner_id, name, scopes, days, now, email=who.email, expires_at=cap
         )
     except TokenError as error:
         raise _refusal(error) from None

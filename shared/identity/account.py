@@ -67,17 +67,21 @@ def _token_request_error(exc: PydanticValidationError) -> ValidationError:
     return ValidationError(message, field=field, reason=reason)
 
 
-def check_parent_expiry(parent_expires_at: int, expires_in_days: int, now: float) -> None:
+def check_parent_expiry(parent_expires_at: int, expires_in_days: int, now: float) -> int:
     """A token may only mint a token that expires no later than itself: a short-lived token
-    must not outlive its own revocation or expiry through a long-lived child."""
-    if int(now) + expires_in_days * 86400 > parent_expires_at:
-        left = max(0, (parent_expires_at - int(now)) // 86400)
+    must not outlive its own revocation or expiry through a long-lived child. The days asked
+    may round the parent's remaining time up to whole days (a 30-day parent asked a second
+    later for 30 days is not refused); the child's expiry is then the parent's, never later.
+    Returns the child's expiry (epoch seconds)."""
+    remaining = parent_expires_at - int(now)
+    if expires_in_days > -(-remaining // 86400):
         raise ValidationError(
             "A token cannot create a token that expires after itself "
-            f"(at most {left} whole days from now).",
+            f"(at most {max(0, remaining // 86400)} whole days from now).",
             field="expires_in_days",
             reason="expires_after_parent",
         )
+    return min(int(now) + expires_in_days * 86400, parent_expires_at)
 
 
 def may_revoke(caller_scopes: frozenset[str], target_scopes: tuple[str, ...]) -> bool:

@@ -259,9 +259,11 @@ class TokenStore:
         *,
         email: str | None = None,
         limited: bool = True,
+        expires_at: int | None = None,
     ) -> tuple[TokenRecord, str]:
         """A new token for `owner`: (its record, the secret, shown once). `limited=False`
-        (the local server's own start-up token) skips the creation rate limits."""
+        (the local server's own start-up token) skips the creation rate limits; `expires_at`
+        overrides the expiry `expires_in_days` gives (a child token capped at its parent's)."""
         for _ in range(MAX_ATTEMPTS):
             ids, recent, version = self._owner_item(owner)
             recent = [t for t in recent if t > now - CREATION_WINDOW_SECONDS]
@@ -274,7 +276,8 @@ class TokenStore:
                 name=name,
                 scopes=tuple(s for s in SCOPES if s in scopes),
                 created_at=int(now),
-                expires_at=int(now) + expires_in_days * 86400,
+                # `expires_at`: a token's child never outlives it (account.check_parent_expiry).
+                expires_at=expires_at or int(now) + expires_in_days * 86400,
                 revoked=False,
                 last_used_at=None,
                 digest=token_hash(secret),

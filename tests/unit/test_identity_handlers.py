@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import pytest
@@ -135,6 +136,12 @@ def minted(owner: str, scopes: list[str], days: int) -> dict[str, str]:
     return Decision(True, "token", owner, tuple(made["scopes"]), token_id=made["id"]).context()
 
 
+def long_parent_expiry(parent: dict[str, str]) -> str:
+    status, listed = call("GET", "/tokens", user("user-1"))
+    assert status == 200
+    return next(t["expires_at"] for t in listed["items"] if t["id"] == parent["token_id"])
+
+
 def test_a_token_cannot_mint_a_token_that_outlives_it(dynamodb: Any) -> None:
     parent = minted("user-1", ["links:read"], 1)
     before = dynamodb.scan(TableName=os.environ["SQURL_TABLE_NAME"])["Count"]
@@ -147,7 +154,10 @@ def test_a_token_cannot_mint_a_token_that_outlives_it(dynamodb: Any) -> None:
     # A child as long-lived as a 30-day parent is allowed only up to the parent's expiry.
     long_parent = minted("user-1", ["links:read"], 30)
     body = {"name": "x", "scopes": ["links:read"], "expires_in_days": 30}
-    assert call("POST", "/tokens", long_parent, body)[0] == 201
+    time.sleep(1.1)  # a second later, 30 days would end after the parent: capped at its expiry
+    status, child = call("POST", "/tokens", long_parent, body)
+    assert status == 201
+    assert child["expires_at"] == long_parent_expiry(long_parent)
     body["expires_in_days"] = 31
     assert call("POST", "/tokens", long_parent, body)[0] == 400
     # A user (or API key) may create any expiry up to 365 days.
