@@ -39,7 +39,7 @@ def test_sign_in_link_stores_the_token_and_removes_it_from_the_url(page: Any, we
     # A reload stays signed in.
     page.reload()
     links_table(page).wait_for()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    page.get_by_role("button", name="Sign out").wait_for()
     shoot(page, "links")
     assert_accessible(page)
 
@@ -55,7 +55,7 @@ def test_sign_in_form_refuses_a_wrong_token_readably_then_accepts_a_good_one(
     page.get_by_label("Personal token").fill("not-a-token")
     page.get_by_role("button", name="Use token").click()
     refused = web_server.request("GET", "/urls?limit=1", key="not-a-token").json()["message"]
-    assert page.get_by_role("alert").filter(has_text=refused).is_visible()
+    page.get_by_role("alert").filter(has_text=refused).wait_for()
     assert page.get_by_label("Personal token").input_value() == "not-a-token"
     page.get_by_label("Personal token").fill(web_server.api_key)
     page.get_by_role("button", name="Use token").click()
@@ -79,7 +79,7 @@ def test_shorten_with_every_option(page: Any, web_server: Any):
     row = row_of(page, code)
     row.wait_for()
     assert "https://example.com/every/option" in row.inner_text()
-    assert page.get_by_role("status").filter(has_text="Short link created").is_visible()
+    page.get_by_role("status").filter(has_text="Short link created").wait_for()
     # The form is empty again for the next link.
     assert page.get_by_label("Destination URL").input_value() == ""
 
@@ -295,8 +295,8 @@ def test_stats_page_with_chart_breakdowns_and_bots_apart(page: Any, web_server: 
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     day_rows = page.get_by_role("table").filter(has_text="Per day").get_by_role("row")
     assert day_rows.filter(has_text=today).filter(has_text="3").count() == 1
-    assert page.get_by_role("row", name="news.example.org 3").is_visible()
-    assert page.get_by_role("row", name="DE 3").is_visible()
+    page.get_by_role("row", name="news.example.org 3").wait_for()
+    page.get_by_role("row", name="DE 3").wait_for()
     devices = page.get_by_role("region", name="Devices")
     assert devices.get_by_role("row").filter(has_text="3").count() == 1
     bots = page.get_by_role("region", name="Bots")
@@ -382,7 +382,7 @@ def test_nothing_is_wider_than_the_screen(page: Any, web_server: Any, width: int
     if width == PHONE:
         # On a phone the row still shows where the link goes and every action.
         row = links_table(page).locator("tbody tr").first
-        assert row.get_by_role("button", name="Delete").is_visible()
+        row.get_by_role("button", name="Delete").wait_for()
         shoot(page, "links-phone", full_page=False)
 
 
@@ -452,7 +452,7 @@ def test_a_lost_create_answer_is_retried_without_a_second_link(
 def test_a_sign_in_the_api_refuses_returns_to_the_sign_in_page(page: Any, web_server: Any):
     page.goto(f"{web_server.url}/app/#token=revoked-or-wrong")
     page.get_by_role("heading", name="Sign in").wait_for()
-    assert page.get_by_role("alert").filter(has_text="Sign in again").is_visible()
+    page.get_by_role("alert").filter(has_text="Sign in again").wait_for()
 
 
 def test_a_bad_expiry_reaches_the_api_and_its_message_names_the_field(page: Any, web_server: Any):

@@ -55,7 +55,7 @@ def test_tokens_create_show_once_copy_list_and_revoke(page: Any, web_server: Any
     secret.wait_for()
     token = secret.input_value()
     assert token.startswith("squrl_")
-    assert page.get_by_role("button", name="Copy token").is_visible()
+    page.get_by_role("button", name="Copy token").wait_for()
     shoot(page, "tokens")
     assert_accessible(page)
 
