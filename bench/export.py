@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from typing import Any
 
-from bench.common import ROOT
-from bench.imports import KEY, _call, _free_port, _wait_ready
+from bench.imports import KEY, _call, local_server
 
 LINKS = 2000
 
@@ -42,35 +35,12 @@ def _export(base: str) -> tuple[float, int, int]:
 
 
 def run(links: int = LINKS) -> dict[str, Any]:
-    data_dir = tempfile.mkdtemp(prefix="squrl-bench-export-")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SQURL_", "AWS_"))}
-    env.update(
-        SQURL_PORT=str(port),
-        SQURL_API_KEY=KEY,
-        SQURL_DATA_DIR=data_dir,
-        SQURL_ACCESS_LOG="0",
-        SQURL_RATE_LIMIT="100000",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devserver"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with local_server("export") as base:
         job = _call(f"{base}/imports", "POST", json.dumps({"format": "csv"}).encode())
         _call(job["upload_url"], "PUT", _links(links), key=False)
         while _call(f"{base}/imports/{job['id']}", "GET")["status"] not in ("done", "failed"):
             time.sleep(0.5)
         timings = [_export(base) for _ in range(3)]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
     seconds, size, exported = min(timings)
     return {
         "links": links,

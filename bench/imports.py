@@ -11,6 +11,7 @@ a private address (failed), so every path of the chunk processor is in the figur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from bench.common import ROOT
@@ -67,9 +69,10 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("the local server did not start")
 
 
-def run(rows: int = ROWS) -> dict[str, Any]:
-    data = csv_file(rows)
-    data_dir = tempfile.mkdtemp(prefix="squrl-bench-imports-")
+@contextlib.contextmanager
+def local_server(name: str) -> Iterator[str]:
+    """A `make dev` server on a free port with an empty data dir, for one benchmark: its URL."""
+    data_dir = tempfile.mkdtemp(prefix=f"squrl-bench-{name}-")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SQURL_", "AWS_"))}
     env.update(
@@ -89,6 +92,16 @@ def run(rows: int = ROWS) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run(rows: int = ROWS) -> dict[str, Any]:
+    data = csv_file(rows)
+    with local_server("imports") as base:
         job = _call(f"{base}/imports", "POST", json.dumps({"format": "csv"}).encode())
         started = time.monotonic()
         _call(job["upload_url"], "PUT", data, key=False)
@@ -99,10 +112,6 @@ def run(rows: int = ROWS) -> dict[str, Any]:
                 break
             time.sleep(0.5)
         finished = time.monotonic()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
     seconds = finished - started
     return {
         "rows": rows,
